@@ -1,0 +1,274 @@
+/*
+ * The native kernels. Matrix products go to OpenBLAS (cblas_sgemm / cblas_sgemv); everything else is
+ * plain C loops that the compiler vectorizes, split over threads with OpenMP once the work is large
+ * enough to pay for the fork (decode-sized rows stay on one thread).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "kernels.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Below this many elements a parallel loop costs more than it saves. */
+#define PAR_MIN 65536
+
+void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB) {
+  if (M == 1) {
+    /* One row: a matrix-vector product streams the weights once; gemm's packing would double the traffic. */
+    if (transB) cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, b, K, a, 1, 0.0f, c, 1);
+    else cblas_sgemv(CblasRowMajor, CblasTrans, K, N, 1.0f, b, N, a, 1, 0.0f, c, 1);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, a, K, b,
+              transB ? K : N, 0.0f, c, N);
+}
+
+void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out) {
+  if (nb == n) {
+#pragma omp parallel for if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    return;
+  }
+  size_t rows = n / nb;
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < nb; j++) out[r * nb + j] = a[r * nb + j] + b[j];
+}
+
+void sv_mul(const float *a, size_t n, const float *b, size_t nb, float *out) {
+  if (nb == n) {
+#pragma omp parallel for if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+    return;
+  }
+  size_t rows = n / nb;
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < nb; j++) out[r * nb + j] = a[r * nb + j] * b[j];
+}
+
+void sv_scale(const float *a, size_t n, float s, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) out[i] = a[i] * s;
+}
+
+void sv_rms_norm(const float *x, const float *w, float *out, int rows, int cols, float eps) {
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *o = out + (size_t)r * cols;
+    double ss = 0;
+    for (int j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
+    float inv = (float)(1.0 / sqrt(ss / cols + eps));
+    for (int j = 0; j < cols; j++) o[j] = xr[j] * inv * w[j];
+  }
+}
+
+void sv_layer_norm(const float *x, const float *w, const float *b, float *out, int rows, int cols, float eps) {
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *o = out + (size_t)r * cols;
+    double mean = 0, var = 0;
+    for (int j = 0; j < cols; j++) mean += xr[j];
+    mean /= cols;
+    for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
+    float inv = (float)(1.0 / sqrt(var / cols + eps));
+    float m = (float)mean;
+    for (int j = 0; j < cols; j++) o[j] = (xr[j] - m) * inv * w[j] + b[j];
+  }
+}
+
+void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, int headDim, double theta) {
+  int half = headDim / 2, width = nHeads * headDim;
+  for (int t = 0; t < T; t++) {
+    for (int i = 0; i < half; i++) {
+      double angle = pos[t] * pow(theta, (-2.0 * i) / headDim);
+      double cs = cos(angle), sn = sin(angle);
+      for (int h = 0; h < nHeads; h++) {
+        size_t p = (size_t)t * width + (size_t)h * headDim + i;
+        double x1 = x[p], x2 = x[p + half];
+        out[p] = (float)(x1 * cs - x2 * sn);
+        out[p + half] = (float)(x2 * cs + x1 * sn);
+      }
+    }
+  }
+}
+
+void sv_silu(const float *x, size_t n, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void sv_gelu_tanh(const float *x, size_t n, float *out) {
+  const float c = 0.7978845608028654f; /* sqrt(2/pi) */
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    out[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+  }
+}
+
+void sv_gelu_erf(const float *x, size_t n, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);
+}
+
+/* One row of softmax in place semantics (x may equal out); an all -inf row gives zeros. */
+static void softmax_row(const float *x, float *out, int cols) {
+  float max = -INFINITY;
+  for (int j = 0; j < cols; j++) max = x[j] > max ? x[j] : max;
+  if (max == -INFINITY) {
+    memset(out, 0, sizeof(float) * (size_t)cols);
+    return;
+  }
+  double sum = 0;
+  for (int j = 0; j < cols; j++) {
+    out[j] = expf(x[j] - max);
+    sum += out[j];
+  }
+  float inv = (float)(1.0 / sum);
+  for (int j = 0; j < cols; j++) out[j] *= inv;
+}
+
+void sv_softmax(const float *x, float *out, int rows, int cols) {
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int r = 0; r < rows; r++) softmax_row(x + (size_t)r * cols, out + (size_t)r * cols, cols);
+}
+
+int sv_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
+                 int T, int S, int nHeads, int nKvHeads, int headDim) {
+  int group = nHeads / nKvHeads, qWidth = nHeads * headDim, kvWidth = nKvHeads * headDim;
+  float scale = 1.0f / sqrtf((float)headDim);
+  float *scores = malloc(sizeof(float) * (size_t)T * (S > 0 ? S : 1));
+  if (!scores) return -1;
+  for (int h = 0; h < nHeads; h++) {
+    const float *qh = q + (size_t)h * headDim;
+    const float *kh = k + (size_t)(h / group) * headDim;
+    const float *vh = v + (size_t)(h / group) * headDim;
+    float *oh = out + (size_t)h * headDim;
+    /* scores[T,S] = scale * q_h k_hᵀ, reading the head's columns in place through the leading dimensions. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, scale, qh, qWidth, kh, kvWidth, 0.0f,
+                scores, S);
+    for (int t = 0; t < T; t++) {
+      float *row = scores + (size_t)t * S;
+      if (mask)
+        for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
+      softmax_row(row, row, S);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, headDim, S, 1.0f, scores, S, vh, kvWidth, 0.0f, oh,
+                qWidth);
+  }
+  free(scores);
+  return 0;
+}
+
+void sv_embedding(const float *table, const int32_t *ids, size_t n, float *out, int dim) {
+  for (size_t i = 0; i < n; i++) memcpy(out + i * dim, table + (size_t)ids[i] * dim, sizeof(float) * (size_t)dim);
+}
+
+void sv_argmax(const float *x, int rows, int cols, int32_t *out) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    int best = 0;
+    for (int j = 1; j < cols; j++)
+      if (xr[j] > xr[best]) best = j;
+    out[r] = best;
+  }
+}
+
+/* Insertion into a sorted list of k: O(n·k), right for the small k of a draft tree. */
+void sv_topk(const float *x, size_t n, int k, int32_t *idx, float *val) {
+  int filled = 0;
+  for (size_t i = 0; i < n && k > 0; i++) {
+    float xi = x[i];
+    if (filled == k && !(xi > val[k - 1])) continue;
+    int p = filled < k ? filled : k - 1;
+    while (p > 0 && xi > val[p - 1]) {
+      val[p] = val[p - 1];
+      idx[p] = idx[p - 1];
+      p--;
+    }
+    val[p] = xi;
+    idx[p] = (int32_t)i;
+    if (filled < k) filled++;
+  }
+}
+
+void sv_bf16_to_f32(const uint16_t *src, size_t n, float *out) {
+  uint32_t *o = (uint32_t *)out;
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) o[i] = (uint32_t)src[i] << 16;
+}
+
+void sv_f16_to_f32(const uint16_t *src, size_t n, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) out[i] = _cvtsh_ss(src[i]);
+}
+
+void sv_f32_to_bf16(const float *src, size_t n, uint16_t *out) {
+  const uint32_t *s = (const uint32_t *)src;
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) {
+    uint32_t b = s[i];
+    if ((b & 0x7fffffffu) > 0x7f800000u) out[i] = (uint16_t)(((b >> 16) & 0x8000u) | 0x7fc0u);
+    else out[i] = (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+  }
+}
+
+void sv_f32_to_f16(const float *src, size_t n, uint16_t *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) out[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double sv_blas_sgemm_seconds(int M, int N, int K, int iters) {
+  float *a = malloc(sizeof(float) * (size_t)M * K), *b = malloc(sizeof(float) * (size_t)N * K),
+        *c = malloc(sizeof(float) * (size_t)M * N);
+  if (!a || !b || !c) {
+    free(a), free(b), free(c);
+    return -1;
+  }
+  for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < (size_t)N * K; i++) b[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
+  double best = INFINITY;
+  for (int it = 0; it <= iters; it++) {
+    double t0 = now_seconds();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
+    double dt = now_seconds() - t0;
+    if (it > 0 && dt < best) best = dt; /* the first call is a warm-up */
+  }
+  free(a), free(b), free(c);
+  return best;
+}
+
+double sv_read_bandwidth(size_t bytes, int iters) {
+  size_t n = bytes / sizeof(float);
+  float *buf = malloc(n * sizeof(float));
+  if (!buf) return -1;
+#pragma omp parallel for
+  for (size_t i = 0; i < n; i++) buf[i] = 1.0f;
+  double best = INFINITY;
+  volatile float sink = 0;
+  for (int it = 0; it < iters; it++) {
+    double t0 = now_seconds();
+    float total = 0;
+#pragma omp parallel for simd reduction(+ : total)
+    for (size_t i = 0; i < n; i++) total += buf[i];
+    double dt = now_seconds() - t0;
+    sink += total;
+    if (dt < best) best = dt;
+  }
+  (void)sink;
+  free(buf);
+  return bytes / best / 1e9;
+}

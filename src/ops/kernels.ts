@@ -1,0 +1,71 @@
+/**
+ * The closed set of array kernels every model in spec-vla is built from. Two implementations exist:
+ * `referenceKernels` (plain TypeScript: the spec) and the OpenBLAS Node-API addon (`nativeKernels`).
+ * Kernels take raw buffers plus explicit sizes and write into `out`; shape checks live one level up,
+ * in ops.ts. All matrices are row-major.
+ */
+export interface Kernels {
+  readonly name: 'reference' | 'native';
+
+  /** c[M,N] = a[M,K] · b, where b is [K,N], or [N,K] when transB (i.e. a · bᵀ, the `x @ Wᵀ` of a linear layer). */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transB: boolean): void;
+
+  /** out = a + b, with b repeated along a when shorter (b.length must divide a.length: a row bias). */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = a * b elementwise, with the same broadcasting as add. */
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = a * s. */
+  scale(a: Float32Array, s: number, out: Float32Array): void;
+
+  /** Per row: x / sqrt(mean(x²) + eps) * w. */
+  rmsNorm(x: Float32Array, w: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void;
+  /** Per row: (x - mean) / sqrt(var + eps) * w + b. */
+  layerNorm(x: Float32Array, w: Float32Array, b: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void;
+
+  /**
+   * Rotary embedding, Llama/HF "rotate half" convention: within each head the pair is (i, i + headDim/2),
+   * angle = position · theta^(-2i/headDim). x is [T, nHeads·headDim].
+   */
+  rope(x: Float32Array, positions: Int32Array, out: Float32Array, T: number, nHeads: number, headDim: number, theta: number): void;
+
+  silu(x: Float32Array, out: Float32Array): void;
+  /** GELU with the tanh approximation (gelu_pytorch_tanh). */
+  geluTanh(x: Float32Array, out: Float32Array): void;
+  /** Exact GELU, 0.5·x·erfc(-x/√2). */
+  geluErf(x: Float32Array, out: Float32Array): void;
+
+  /** Row softmax; a row that is entirely -Infinity gives zeros, never NaN. */
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+
+  /**
+   * out[T, nHeads·headDim] = softmax(q kᵀ / √headDim + mask) v per head; q is [T, nHeads·headDim],
+   * k and v are [S, nKvHeads·headDim] (grouped-query: head h reads kv head h / (nHeads / nKvHeads)),
+   * mask is an additive [T, S] matrix or null for none. Fully masked rows give zeros.
+   */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array | null,
+    out: Float32Array,
+    T: number,
+    S: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+  ): void;
+
+  /** out[i] = table[ids[i]] (rows of length dim). Ids are checked by the caller. */
+  embedding(table: Float32Array, ids: Int32Array, out: Float32Array, dim: number): void;
+
+  /** Index of the largest value of each row (first one on ties). */
+  argmax(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+  /** The k largest values of x, sorted descending (lower index first on ties). */
+  topK(x: Float32Array, k: number, outIndices: Int32Array, outValues: Float32Array): void;
+
+  /** Weight storage conversions (round to nearest even; NaN and infinities kept). */
+  bf16ToF32(src: Uint16Array, out: Float32Array): void;
+  f16ToF32(src: Uint16Array, out: Float32Array): void;
+  f32ToBf16(src: Float32Array, out: Uint16Array): void;
+  f32ToF16(src: Float32Array, out: Uint16Array): void;
+}

@@ -1,0 +1,160 @@
+import { kernels } from './backend.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * Tensor-level ops: check shapes, allocate the output, call the active kernels. Every model in
+ * spec-vla is written with these functions only.
+ */
+
+function fail(op: string, msg: string): never {
+  throw new Error(`${op}: ${msg}`);
+}
+
+function dims(t: Tensor): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+/** a[..., K] · b[K, N] -> [..., N]. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (b.rank !== 2 || a.cols !== b.shape[0]) fail('matmul', `cannot multiply ${dims(a)} by ${dims(b)}`);
+  const N = b.shape[1]!;
+  const out = Tensor.zeros([...a.shape.slice(0, -1), N]);
+  kernels().matmul(a.data, b.data, out.data, a.rows, N, a.cols, false);
+  return out;
+}
+
+/** A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). */
+export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+  if (w.rank !== 2 || x.cols !== w.shape[1]) fail('linear', `input ${dims(x)} does not match weight ${dims(w)}`);
+  const N = w.shape[0]!;
+  const out = Tensor.zeros([...x.shape.slice(0, -1), N]);
+  kernels().matmul(x.data, w.data, out.data, x.rows, N, x.cols, true);
+  if (bias) {
+    if (bias.size !== N) fail('linear', `bias ${dims(bias)} does not match ${N} outputs`);
+    kernels().add(out.data, bias.data, out.data);
+  }
+  return out;
+}
+
+function broadcastCheck(op: string, a: Tensor, b: Tensor): void {
+  const suffix = a.shape.slice(a.rank - b.rank);
+  if (b.rank > a.rank || suffix.some((d, i) => d !== b.shape[i])) fail(op, `${dims(b)} does not broadcast onto ${dims(a)}`);
+}
+
+/** a + b, where b's shape is a trailing part of a's (a bias row, or the same shape). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  broadcastCheck('add', a, b);
+  const out = Tensor.zeros(a.shape);
+  kernels().add(a.data, b.data, out.data);
+  return out;
+}
+
+/** a * b elementwise, with add's broadcasting. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  broadcastCheck('mul', a, b);
+  const out = Tensor.zeros(a.shape);
+  kernels().mul(a.data, b.data, out.data);
+  return out;
+}
+
+export function scale(a: Tensor, s: number): Tensor {
+  const out = Tensor.zeros(a.shape);
+  kernels().scale(a.data, s, out.data);
+  return out;
+}
+
+export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
+  if (w.size !== x.cols) fail('rmsNorm', `weight ${dims(w)} does not match input ${dims(x)}`);
+  const out = Tensor.zeros(x.shape);
+  kernels().rmsNorm(x.data, w.data, out.data, x.rows, x.cols, eps);
+  return out;
+}
+
+export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+  if (w.size !== x.cols || b.size !== x.cols) fail('layerNorm', `weight ${dims(w)} / bias ${dims(b)} do not match input ${dims(x)}`);
+  const out = Tensor.zeros(x.shape);
+  kernels().layerNorm(x.data, w.data, b.data, out.data, x.rows, x.cols, eps);
+  return out;
+}
+
+/** Rotary position embedding of x[T, nHeads·headDim] at the given positions (Llama convention). */
+export function rope(x: Tensor, positions: Int32Array, headDim: number, theta: number): Tensor {
+  if (headDim % 2 !== 0 || x.cols % headDim !== 0) fail('rope', `width ${x.cols} is not a multiple of an even head size ${headDim}`);
+  if (positions.length !== x.rows) fail('rope', `${positions.length} positions for ${x.rows} tokens`);
+  const out = Tensor.zeros(x.shape);
+  kernels().rope(x.data, positions, out.data, x.rows, x.cols / headDim, headDim, theta);
+  return out;
+}
+
+export function silu(x: Tensor): Tensor {
+  const out = Tensor.zeros(x.shape);
+  kernels().silu(x.data, out.data);
+  return out;
+}
+
+/** GELU: 'erf' is exact (nn.GELU()), 'tanh' the approximation (gelu_pytorch_tanh). */
+export function gelu(x: Tensor, kind: 'erf' | 'tanh' = 'erf'): Tensor {
+  const out = Tensor.zeros(x.shape);
+  if (kind === 'tanh') kernels().geluTanh(x.data, out.data);
+  else kernels().geluErf(x.data, out.data);
+  return out;
+}
+
+/** Softmax over the last axis; all -Infinity rows become zeros. */
+export function softmax(x: Tensor): Tensor {
+  const out = Tensor.zeros(x.shape);
+  kernels().softmax(x.data, out.data, x.rows, x.cols);
+  return out;
+}
+
+export interface AttentionHeads {
+  nHeads: number;
+  nKvHeads: number;
+}
+
+/**
+ * Multi-head attention softmax(q kᵀ/√d + mask) v with an explicit additive mask [T, S]
+ * (null: every query sees every key). q: [T, nHeads·d]; k, v: [S, nKvHeads·d].
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, heads: AttentionHeads): Tensor {
+  const { nHeads, nKvHeads } = heads;
+  if (nHeads % nKvHeads !== 0) fail('attention', `${nHeads} heads are not a multiple of ${nKvHeads} kv heads`);
+  const headDim = q.cols / nHeads;
+  if (!Number.isInteger(headDim)) fail('attention', `q width ${q.cols} is not divisible by ${nHeads} heads`);
+  const T = q.rows;
+  const S = k.rows;
+  if (k.cols !== nKvHeads * headDim || v.cols !== k.cols || v.rows !== S) {
+    fail('attention', `k ${dims(k)} / v ${dims(v)} do not fit ${nKvHeads} kv heads of size ${headDim}`);
+  }
+  if (mask && (mask.rows !== T || mask.cols !== S)) fail('attention', `mask ${dims(mask)} is not [${T}, ${S}]`);
+  const out = Tensor.zeros(q.shape);
+  kernels().attention(q.data, k.data, v.data, mask?.data ?? null, out.data, T, S, nHeads, nKvHeads, headDim);
+  return out;
+}
+
+/** Rows of table[V, d] for each id -> [ids.length, d]. */
+export function embedding(table: Tensor, ids: ArrayLike<number>): Tensor {
+  const V = table.shape[0]!;
+  const idx = Int32Array.from(ids);
+  for (const id of idx) if (id < 0 || id >= V) fail('embedding', `token id ${id} outside vocabulary of ${V}`);
+  const out = Tensor.zeros([idx.length, table.cols]);
+  kernels().embedding(table.data, idx, out.data, table.cols);
+  return out;
+}
+
+/** Index of the largest value per row. */
+export function argmax(x: Tensor): Int32Array {
+  const out = new Int32Array(x.rows);
+  kernels().argmax(x.data, x.rows, x.cols, out);
+  return out;
+}
+
+/** The k largest values of a vector, descending (lower index first on ties). */
+export function topK(x: Tensor | Float32Array, k: number): { indices: Int32Array; values: Float32Array } {
+  const data = x instanceof Tensor ? x.data : x;
+  if (!Number.isInteger(k) || k < 0 || k > data.length) fail('topK', `k=${k} for ${data.length} values`);
+  const indices = new Int32Array(k);
+  const values = new Float32Array(k);
+  kernels().topK(data, k, indices, values);
+  return { indices, values };
+}

@@ -1,0 +1,200 @@
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './dtype.js';
+import type { Kernels } from './kernels.js';
+
+/**
+ * The plain-TypeScript kernels: the specification every fast path is tested against, and the
+ * fallback when the native addon is not built. Accumulations run in float64 (JS numbers).
+ */
+export const referenceKernels: Kernels = {
+  name: 'reference',
+
+  matmul(a, b, c, M, N, K, transB) {
+    const acc = new Float64Array(N);
+    for (let i = 0; i < M; i++) {
+      const ai = i * K;
+      if (transB) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += a[ai + k]! * b[j * K + k]!;
+          acc[j] = s;
+        }
+      } else {
+        acc.fill(0);
+        for (let k = 0; k < K; k++) {
+          const aik = a[ai + k]!;
+          const bk = k * N;
+          for (let j = 0; j < N; j++) acc[j] += aik * b[bk + j]!;
+        }
+      }
+      for (let j = 0; j < N; j++) c[i * N + j] = acc[j]!;
+    }
+  },
+
+  add(a, b, out) {
+    const n = b.length;
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i % n]!;
+  },
+
+  mul(a, b, out) {
+    const n = b.length;
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i % n]!;
+  },
+
+  scale(a, s, out) {
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! * s;
+  },
+
+  rmsNorm(x, w, out, rows, cols, eps) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let ss = 0;
+      for (let j = 0; j < cols; j++) ss += x[o + j]! * x[o + j]!;
+      const inv = 1 / Math.sqrt(ss / cols + eps);
+      for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * inv * w[j]!;
+    }
+  },
+
+  layerNorm(x, w, b, out, rows, cols, eps) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mean = 0;
+      for (let j = 0; j < cols; j++) mean += x[o + j]!;
+      mean /= cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) v += (x[o + j]! - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / cols + eps);
+      for (let j = 0; j < cols; j++) out[o + j] = (x[o + j]! - mean) * inv * w[j]! + b[j]!;
+    }
+  },
+
+  rope(x, positions, out, T, nHeads, headDim, theta) {
+    const half = headDim / 2;
+    const width = nHeads * headDim;
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < half; i++) {
+        const angle = positions[t]! * theta ** ((-2 * i) / headDim);
+        const cos = Math.cos(angle);
+        const sin = Math.sin(angle);
+        for (let h = 0; h < nHeads; h++) {
+          const p = t * width + h * headDim + i;
+          const x1 = x[p]!;
+          const x2 = x[p + half]!;
+          out[p] = x1 * cos - x2 * sin;
+          out[p + half] = x2 * cos + x1 * sin;
+        }
+      }
+    }
+  },
+
+  silu(x, out) {
+    for (let i = 0; i < x.length; i++) out[i] = x[i]! / (1 + Math.exp(-x[i]!));
+  },
+
+  geluTanh(x, out) {
+    const c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+    }
+  },
+
+  geluErf(x, out) {
+    for (let i = 0; i < x.length; i++) out[i] = 0.5 * x[i]! * erfc(-x[i]! / Math.SQRT2);
+  },
+
+  softmax(x, out, rows, cols) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) max = Math.max(max, x[o + j]!);
+      if (max === -Infinity) {
+        out.fill(0, o, o + cols);
+        continue;
+      }
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += Math.exp(x[o + j]! - max);
+      for (let j = 0; j < cols; j++) out[o + j] = Math.exp(x[o + j]! - max) / sum;
+    }
+  },
+
+  attention(q, k, v, mask, out, T, S, nHeads, nKvHeads, headDim) {
+    const group = nHeads / nKvHeads;
+    const qWidth = nHeads * headDim;
+    const kvWidth = nKvHeads * headDim;
+    const scale = 1 / Math.sqrt(headDim);
+    const scores = new Float64Array(S);
+    const acc = new Float64Array(headDim);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < nHeads; h++) {
+        const qo = t * qWidth + h * headDim;
+        const kvo = Math.floor(h / group) * headDim;
+        let max = -Infinity;
+        for (let s = 0; s < S; s++) {
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) dot += q[qo + d]! * k[s * kvWidth + kvo + d]!;
+          scores[s] = dot * scale + (mask ? mask[t * S + s]! : 0);
+          max = Math.max(max, scores[s]!);
+        }
+        acc.fill(0);
+        if (max !== -Infinity) {
+          let sum = 0;
+          for (let s = 0; s < S; s++) {
+            const p = Math.exp(scores[s]! - max);
+            sum += p;
+            for (let d = 0; d < headDim; d++) acc[d] += p * v[s * kvWidth + kvo + d]!;
+          }
+          for (let d = 0; d < headDim; d++) acc[d] /= sum;
+        }
+        for (let d = 0; d < headDim; d++) out[qo + d] = acc[d]!;
+      }
+    }
+  },
+
+  embedding(table, ids, out, dim) {
+    for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i]! * dim, (ids[i]! + 1) * dim), i * dim);
+  },
+
+  argmax(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (x[r * cols + j]! > x[r * cols + best]!) best = j;
+      out[r] = best;
+    }
+  },
+
+  topK(x, k, outIndices, outValues) {
+    const order = Array.from(x.keys()).sort((i, j) => x[j]! - x[i]! || i - j);
+    for (let i = 0; i < k; i++) {
+      outIndices[i] = order[i]!;
+      outValues[i] = x[order[i]!]!;
+    }
+  },
+
+  bf16ToF32(src, out) {
+    for (let i = 0; i < src.length; i++) out[i] = bf16BitsToF32(src[i]!);
+  },
+  f16ToF32(src, out) {
+    for (let i = 0; i < src.length; i++) out[i] = f16BitsToF32(src[i]!);
+  },
+  f32ToBf16(src, out) {
+    for (let i = 0; i < src.length; i++) out[i] = f32ToBf16Bits(src[i]!);
+  },
+  f32ToF16(src, out) {
+    for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]!);
+  },
+};
+
+/**
+ * Complementary error function with relative error below 1.2e-7 everywhere (a Chebyshev fit of
+ * erfc(z)·exp(z²)); JavaScript has no Math.erf. Used as erfc so GELU keeps its precision for x << 0.
+ */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const poly =
+    -1.26551223 +
+    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+    t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const r = t * Math.exp(-z * z + poly);
+  return x >= 0 ? r : 2 - r;
+}
