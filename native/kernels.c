@@ -109,7 +109,8 @@ void sv_gelu_tanh(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i++) {
     float v = x[i];
-    out[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+    /* 0.5·v·(1 + tanh(u)) written as v·sigmoid(2u): the same function, without cancellation for v << 0. */
+    out[i] = v / (1.0f + expf(-2.0f * c * (v + 0.044715f * v * v * v)));
   }
 }
 

@@ -94,7 +94,8 @@ export const referenceKernels: Kernels = {
     const c = Math.sqrt(2 / Math.PI);
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
-      out[i] = 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+      // 0.5·v·(1 + tanh(u)) = v·sigmoid(2u); this form keeps its precision for v << 0.
+      out[i] = v / (1 + Math.exp(-2 * c * (v + 0.044715 * v * v * v)));
     }
   },
 

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Kernels } from './kernels.js';
+import { loadNative, nativeKernels } from './native.js';
+import { referenceKernels as ref } from './reference.js';
+import { randomArray, randomInt, relativeError, seededRandom } from './testing.js';
+
+/**
+ * The native addon must equal the TypeScript reference (within 1e-5 relative error) on random shapes,
+ * odd sizes included. CI builds the addon, so there a missing addon is a failure, not a skip.
+ */
+const native = nativeKernels();
+const mustHaveNative = process.env.CI === 'true' || process.env.SPEC_VLA_REQUIRE_NATIVE === '1';
+
+test('native addon is loaded where it is required', () => {
+  if (mustHaveNative) assert.ok(native, `native addon failed to load: ${loadNative().error}`);
+});
+
+const TOL = 1e-5;
+
+function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  const err = relativeError(got, want);
+  assert.ok(err <= TOL, `${name}: relative error ${err}`);
+}
+
+describe('native kernels equal the reference', { skip: native ? false : 'native addon not built' }, () => {
+  const nat = native as Kernels;
+  const rand = seededRandom(1234);
+
+  test('matmul, plain and transposed B, odd sizes and single rows', () => {
+    for (let trial = 0; trial < 60; trial++) {
+      const M = trial % 5 === 0 ? 1 : randomInt(rand, 1, 70);
+      const N = randomInt(rand, 1, 97);
+      const K = randomInt(rand, 1, 300);
+      for (const transB of [false, true]) {
+        const a = randomArray(rand, M * K);
+        const b = randomArray(rand, K * N);
+        const c1 = new Float32Array(M * N);
+        const c2 = new Float32Array(M * N);
+        ref.matmul(a, b, c1, M, N, K, transB);
+        nat.matmul(a, b, c2, M, N, K, transB);
+        close(`matmul ${M}x${N}x${K} transB=${transB}`, c2, c1);
+      }
+    }
+  });
+
+  test('add, mul (with row broadcast) and scale', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const cols = randomInt(rand, 1, 300);
+      const rows = randomInt(rand, 1, trial < 3 ? 400 : 9);
+      const a = randomArray(rand, rows * cols);
+      for (const b of [randomArray(rand, rows * cols), randomArray(rand, cols)]) {
+        for (const op of ['add', 'mul'] as const) {
+          const o1 = new Float32Array(a.length);
+          const o2 = new Float32Array(a.length);
+          ref[op](a, b, o1);
+          nat[op](a, b, o2);
+          close(op, o2, o1);
+        }
+      }
+      const s1 = new Float32Array(a.length);
+      const s2 = new Float32Array(a.length);
+      ref.scale(a, -1.7, s1);
+      nat.scale(a, -1.7, s2);
+      close('scale', s2, s1);
+    }
+  });
+
+  test('rmsNorm and layerNorm', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const rows = randomInt(rand, 1, trial < 2 ? 300 : 20);
+      const cols = randomInt(rand, 1, 513);
+      const x = randomArray(rand, rows * cols, 3);
+      const w = randomArray(rand, cols);
+      const b = randomArray(rand, cols);
+      const o1 = new Float32Array(x.length);
+      const o2 = new Float32Array(x.length);
+      ref.rmsNorm(x, w, o1, rows, cols, 1e-6);
+      nat.rmsNorm(x, w, o2, rows, cols, 1e-6);
+      close('rmsNorm', o2, o1);
+      ref.layerNorm(x, w, b, o1, rows, cols, 1e-5);
+      nat.layerNorm(x, w, b, o2, rows, cols, 1e-5);
+      close('layerNorm', o2, o1);
+    }
+  });
+
+  test('rope at large and repeated positions', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const T = randomInt(rand, 1, 20);
+      const nHeads = randomInt(rand, 1, 5);
+      const headDim = 2 * randomInt(rand, 1, 40);
+      const x = randomArray(rand, T * nHeads * headDim);
+      const pos = Int32Array.from({ length: T }, () => randomInt(rand, 0, 4000));
+      const o1 = new Float32Array(x.length);
+      const o2 = new Float32Array(x.length);
+      ref.rope(x, pos, o1, T, nHeads, headDim, 10000);
+      nat.rope(x, pos, o2, T, nHeads, headDim, 10000);
+      close('rope', o2, o1);
+    }
+  });
+
+  test('activations over a wide range, including large negative inputs', () => {
+    const x = new Float32Array(100_003);
+    for (let i = 0; i < x.length; i++) x[i] = -12 + (24 * i) / x.length;
+    for (const op of ['silu', 'geluTanh', 'geluErf'] as const) {
+      const o1 = new Float32Array(x.length);
+      const o2 = new Float32Array(x.length);
+      ref[op](x, o1);
+      nat[op](x, o2);
+      close(op, o2, o1);
+      // Elementwise too, so the tiny negative tail is held to the same precision.
+      for (let i = 0; i < x.length; i += 997) close(`${op}(${x[i]})`, [o2[i]!], [o1[i]!]);
+    }
+  });
+
+  test('softmax with fully masked rows gives zeros, not NaN', () => {
+    for (let trial = 0; trial < 15; trial++) {
+      const rows = randomInt(rand, 1, 12);
+      const cols = randomInt(rand, 1, 200);
+      const x = randomArray(rand, rows * cols, 10);
+      for (let j = 0; j < cols; j++) if (rand() < 0.3) x[j] = -Infinity;
+      if (rows > 1) x.fill(-Infinity, cols, 2 * cols);
+      const o1 = new Float32Array(x.length);
+      const o2 = new Float32Array(x.length);
+      ref.softmax(x, o1, rows, cols);
+      nat.softmax(x, o2, rows, cols);
+      assert.ok(!o2.some(Number.isNaN), 'softmax produced NaN');
+      close('softmax', o2, o1);
+    }
+  });
+
+  test('attention with GQA, causal/tree/random masks and fully masked rows', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const nKvHeads = randomInt(rand, 1, 3);
+      const nHeads = nKvHeads * randomInt(rand, 1, 3);
+      const headDim = randomInt(rand, 1, 33);
+      const T = randomInt(rand, 1, 17);
+      const S = T + randomInt(rand, 0, 40);
+      const q = randomArray(rand, T * nHeads * headDim, 2);
+      const k = randomArray(rand, S * nKvHeads * headDim, 2);
+      const v = randomArray(rand, S * nKvHeads * headDim);
+      const useMask = trial % 4 !== 0;
+      const mask = useMask ? new Float32Array(T * S) : null;
+      if (mask) {
+        for (let i = 0; i < mask.length; i++) mask[i] = rand() < 0.35 ? -Infinity : rand() < 0.2 ? -3 * rand() : 0;
+        if (T > 1) mask.fill(-Infinity, S, 2 * S); // one fully masked row
+      }
+      const o1 = new Float32Array(T * nHeads * headDim);
+      const o2 = new Float32Array(T * nHeads * headDim);
+      ref.attention(q, k, v, mask, o1, T, S, nHeads, nKvHeads, headDim);
+      nat.attention(q, k, v, mask, o2, T, S, nHeads, nKvHeads, headDim);
+      assert.ok(!o2.some(Number.isNaN), 'attention produced NaN');
+      close(`attention T=${T} S=${S} H=${nHeads}/${nKvHeads} d=${headDim}`, o2, o1);
+    }
+  });
+
+  test('embedding, argmax and topK agree exactly (ties to the lower index)', () => {
+    const V = 301;
+    const dim = 17;
+    const table = randomArray(rand, V * dim);
+    const ids = Int32Array.from({ length: 50 }, () => randomInt(rand, 0, V - 1));
+    const e1 = new Float32Array(ids.length * dim);
+    const e2 = new Float32Array(ids.length * dim);
+    ref.embedding(table, ids, e1, dim);
+    nat.embedding(table, ids, e2, dim);
+    assert.deepEqual(e2, e1);
+    for (let trial = 0; trial < 30; trial++) {
+      const rows = randomInt(rand, 1, 6);
+      const cols = randomInt(rand, 1, 700);
+      // Coarse values make ties common.
+      const x = Float32Array.from({ length: rows * cols }, () => Math.round(rand() * 20));
+      const a1 = new Int32Array(rows);
+      const a2 = new Int32Array(rows);
+      ref.argmax(x, rows, cols, a1);
+      nat.argmax(x, rows, cols, a2);
+      assert.deepEqual(a2, a1);
+      const row = x.subarray(0, cols);
+      const k = randomInt(rand, 0, Math.min(cols, 64));
+      const i1 = new Int32Array(k);
+      const i2 = new Int32Array(k);
+      const v1 = new Float32Array(k);
+      const v2 = new Float32Array(k);
+      ref.topK(row, k, i1, v1);
+      nat.topK(row, k, i2, v2);
+      assert.deepEqual(i2, i1);
+      assert.deepEqual(v2, v1);
+    }
+  });
+
+  test('16-bit storage conversions are bit-exact, every f16/bf16 pattern and f32 edge cases', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    for (const op of ['bf16ToF32', 'f16ToF32'] as const) {
+      const o1 = new Float32Array(all.length);
+      const o2 = new Float32Array(all.length);
+      ref[op](all, o1);
+      nat[op](all, o2);
+      for (let i = 0; i < all.length; i++) {
+        assert.ok(Object.is(o1[i], o2[i]) || (Number.isNaN(o1[i]) && Number.isNaN(o2[i])), `${op}(0x${i.toString(16)}): ${o2[i]} vs ${o1[i]}`);
+      }
+    }
+    const specials = [0, -0, 1, -1, 65504, 65519, 65520, 1e-8, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 3.4e38, Infinity, -Infinity, NaN, 1 + 2 ** -8, 1 + 3 * 2 ** -8];
+    const f = Float32Array.from([...specials, ...randomArray(rand, 20000, 70000), ...randomArray(rand, 20000, 1e-4)]);
+    for (const op of ['f32ToBf16', 'f32ToF16'] as const) {
+      const o1 = new Uint16Array(f.length);
+      const o2 = new Uint16Array(f.length);
+      ref[op](f, o1);
+      nat[op](f, o2);
+      for (let i = 0; i < f.length; i++) assert.equal(o2[i], o1[i], `${op}(${f[i]}): 0x${o2[i]!.toString(16)} vs 0x${o1[i]!.toString(16)}`);
+    }
+  });
+
+  test('wrong buffer sizes throw instead of reading out of bounds', () => {
+    const small = new Float32Array(3);
+    assert.throws(() => nat.matmul(small, small, small, 2, 2, 2, false), /a holds 3 values, needs 4/);
+    assert.throws(() => nat.embedding(small, Int32Array.of(5), new Float32Array(3), 3), /token id outside/);
+    assert.throws(() => nat.softmax(new Int32Array(4) as unknown as Float32Array, small, 1, 3), /must be a Float32Array/);
+  });
+});
