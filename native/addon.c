@@ -283,6 +283,15 @@ static napi_value ReadBandwidth(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value PeakGflops(napi_env env, napi_callback_info info) {
+  const char *FN = "peakGflops";
+  ARGS(1);
+  INT(0, iters);
+  napi_value r;
+  CHECK(env, napi_create_double(env, sv_peak_gflops(iters), &r));
+  return r;
+}
+
 static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -299,6 +308,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FUNC("f16ToF32", F16ToF32),   FUNC("f32ToBf16", F32ToBf16),
       FUNC("f32ToF16", F32ToF16),   FUNC("blasInfo", BlasInfo),
       FUNC("blasSgemmSeconds", BlasSgemmSeconds), FUNC("readBandwidth", ReadBandwidth),
+      FUNC("peakGflops", PeakGflops),
       FUNC("noop", Noop),
 #undef FUNC
   };

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -252,6 +253,21 @@ double sv_blas_sgemm_seconds(int M, int N, int K, int iters) {
   return best;
 }
 
+/* Sum of a float buffer with 8 independent vector accumulators, so the loop waits on memory, not on add latency. */
+static float stream_sum(const float *buf, size_t n) {
+  __m256 acc[8];
+  for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_add_ps(acc[j], _mm256_loadu_ps(buf + i + 8 * j));
+  float lanes[8], total = 0;
+  for (int j = 1; j < 8; j++) acc[0] = _mm256_add_ps(acc[0], acc[j]);
+  _mm256_storeu_ps(lanes, acc[0]);
+  for (int j = 0; j < 8; j++) total += lanes[j];
+  for (; i < n; i++) total += buf[i];
+  return total;
+}
+
 double sv_read_bandwidth(size_t bytes, int iters) {
   size_t n = bytes / sizeof(float);
   float *buf = malloc(n * sizeof(float));
@@ -263,8 +279,12 @@ double sv_read_bandwidth(size_t bytes, int iters) {
   for (int it = 0; it < iters; it++) {
     double t0 = now_seconds();
     float total = 0;
-#pragma omp parallel for simd reduction(+ : total)
-    for (size_t i = 0; i < n; i++) total += buf[i];
+#pragma omp parallel reduction(+ : total)
+    {
+      int nt = omp_get_num_threads(), id = omp_get_thread_num();
+      size_t chunk = (n / nt + 63) & ~(size_t)63, lo = chunk * id, hi = lo + chunk < n ? lo + chunk : n;
+      if (lo < hi) total += stream_sum(buf + lo, hi - lo);
+    }
     double dt = now_seconds() - t0;
     sink += total;
     if (dt < best) best = dt;
@@ -272,4 +292,28 @@ double sv_read_bandwidth(size_t bytes, int iters) {
   (void)sink;
   free(buf);
   return bytes / best / 1e9;
+}
+
+/* Register-resident FMAs on every thread: the machine's measured f32 peak, the roofline's flat part. */
+double sv_peak_gflops(int iters) {
+  const long reps = 20000000;
+  double best = INFINITY;
+  volatile float sink = 0;
+  for (int it = 0; it < iters; it++) {
+    double t0 = now_seconds();
+    float total = 0;
+#pragma omp parallel reduction(+ : total)
+    {
+      __m512 acc[12], m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
+      for (int j = 0; j < 12; j++) acc[j] = _mm512_set1_ps((float)j);
+      for (long r = 0; r < reps; r++)
+        for (int j = 0; j < 12; j++) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
+      for (int j = 0; j < 12; j++) total += _mm512_reduce_add_ps(acc[j]);
+    }
+    double dt = now_seconds() - t0;
+    sink += total;
+    if (dt < best) best = dt;
+  }
+  (void)sink;
+  return 2.0 * 16 * 12 * reps * omp_get_max_threads() / best / 1e9;
 }

@@ -27,4 +27,5 @@ void sv_f32_to_f16(const float *src, size_t n, uint16_t *out);
 
 double sv_blas_sgemm_seconds(int M, int N, int K, int iters);
 double sv_read_bandwidth(size_t bytes, int iters);
+double sv_peak_gflops(int iters);
 #endif

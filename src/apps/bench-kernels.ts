@@ -1,0 +1,140 @@
+import { kernels, linear, loadNative, scale, Tensor, useBackend } from '../ops/index.js';
+
+export interface KernelsBenchOptions {
+  /** Fewer repetitions and smaller buffers: a smoke run in seconds. */
+  quick?: boolean;
+  /** Progress lines go here (stderr by default). */
+  log?: (line: string) => void;
+}
+
+export interface KernelsBenchResult {
+  blas_core: string;
+  blas_core_source: 'user' | 'auto' | 'none';
+  blas_threads: number;
+  /** Streaming multi-threaded sum over a buffer larger than the caches, best run. */
+  read_gbps: number;
+  /** GEMV (one token through a [N, K] f32 weight larger than the caches) through the library, best run. */
+  gemv_gbps: number;
+  gemv_shape: [number, number];
+  /** C[M, 4096] = A[M, 4096] · W[4096, 4096]ᵀ through the library's linear(), best run, per M. */
+  gemm_gflops: Record<string, number>;
+  /** The same product as one direct cblas_sgemm call on buffers owned by C, best run, per M. */
+  blas_gflops: Record<string, number>;
+  /** Roofline for each M on this machine: min(peak_gflops, FLOPs / (bytes moved / read_gbps)). */
+  bound_gflops: Record<string, number>;
+  /** Measured f32 compute peak: register-resident AVX-512 FMAs on every thread. */
+  peak_gflops: number;
+  /** One tiny op (scale of a 1-element tensor) through the tensor API and the addon. */
+  call_overhead_us: number;
+  /** An empty addon call: the Node-API crossing alone. */
+  addon_call_us: number;
+}
+
+function bestSeconds(fn: () => void, iters: number): number {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < iters; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return best;
+}
+
+function randomTensor(shape: number[]): Tensor {
+  const t = Tensor.zeros(shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+  return t;
+}
+
+/**
+ * Measures the kernels that bound speculative decoding on this machine, all in one run so the
+ * ratios are fair on a shared, noisy machine: GEMV against the read bandwidth, library GEMM against
+ * a direct OpenBLAS call, and the cost of crossing into the addon.
+ */
+export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchResult {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const load = loadNative();
+  if (!load.addon) throw new Error(`bench kernels needs the native addon, which did not load: ${load.error}`);
+  const addon = load.addon;
+  const previous = kernels().name;
+  useBackend('native');
+  try {
+    const iters = opts.quick ? 3 : 10;
+    const info = addon.blasInfo();
+    log(`OpenBLAS core ${info.core} (${load.coreTypeSource}), ${info.threads} threads`);
+
+    const readBytes = opts.quick ? 256e6 : 1024e6;
+    const read_gbps = addon.readBandwidth(readBytes, iters);
+    log(`read bandwidth ${read_gbps.toFixed(1)} GB/s over ${readBytes / 1e6} MB`);
+
+    const gemvShape: [number, number] = opts.quick ? [8192, 4096] : [16384, 4096];
+    const W = randomTensor(gemvShape);
+    const x = randomTensor([1, gemvShape[1]]);
+    const gemv_gbps = (W.size * 4) / bestSeconds(() => linear(x, W), iters) / 1e9;
+    log(`GEMV [1x${gemvShape[1]}]·[${gemvShape.join('x')}]ᵀ ${gemv_gbps.toFixed(1)} GB/s (${((100 * gemv_gbps) / read_gbps).toFixed(0)}% of read bandwidth)`);
+
+    const K = 4096;
+    const N = 4096;
+    const Wsq = randomTensor([N, K]);
+    const peak_gflops = addon.peakGflops(iters);
+    log(`compute peak ${peak_gflops.toFixed(0)} GFLOP/s (register-resident FMAs, all threads)`);
+    const gemm_gflops: Record<string, number> = {};
+    const blas_gflops: Record<string, number> = {};
+    const bound_gflops: Record<string, number> = {};
+    for (const M of [1, 4, 16, 64, 256]) {
+      const a = randomTensor([M, K]);
+      const flops = 2 * M * N * K;
+      const lib = flops / bestSeconds(() => linear(a, Wsq), iters) / 1e9;
+      const direct = flops / addon.blasSgemmSeconds(M, N, K, iters) / 1e9;
+      const bytes = 4 * (M * K + N * K + M * N);
+      const bound = Math.min(peak_gflops, flops / (bytes / (read_gbps * 1e9)) / 1e9);
+      gemm_gflops[M] = lib;
+      blas_gflops[M] = direct;
+      bound_gflops[M] = bound;
+      log(`GEMM M=${M}: library ${lib.toFixed(1)} GFLOP/s, direct cblas_sgemm ${direct.toFixed(1)} (${((100 * lib) / direct).toFixed(0)}%), bound ${bound.toFixed(0)}`);
+    }
+
+    const one = Tensor.from([1], [1]);
+    const calls = opts.quick ? 20_000 : 200_000;
+    const call_overhead_us = (bestSeconds(() => { for (let i = 0; i < calls; i++) scale(one, 2); }, 3) / calls) * 1e6;
+    const addon_call_us = (bestSeconds(() => { for (let i = 0; i < calls; i++) addon.noop(); }, 3) / calls) * 1e6;
+    log(`tiny op through the library ${call_overhead_us.toFixed(2)} us, empty addon call ${addon_call_us.toFixed(3)} us`);
+
+    return {
+      blas_core: info.core,
+      blas_core_source: load.coreTypeSource,
+      blas_threads: info.threads,
+      read_gbps,
+      gemv_gbps,
+      gemv_shape: gemvShape,
+      gemm_gflops,
+      blas_gflops,
+      bound_gflops,
+      peak_gflops,
+      call_overhead_us,
+      addon_call_us,
+    };
+  } finally {
+    useBackend(previous);
+  }
+}
+
+/** The result as the table a person reads. */
+export function formatKernelsBench(r: KernelsBenchResult): string {
+  const lines = [
+    `OpenBLAS core: ${r.blas_core} (${r.blas_core_source === 'auto' ? 'chosen by spec-vla' : r.blas_core_source === 'user' ? 'set by OPENBLAS_CORETYPE' : 'detected by OpenBLAS'}), ${r.blas_threads} threads`,
+    `read bandwidth:            ${r.read_gbps.toFixed(1)} GB/s (streaming sum, the bound for GEMV)`,
+    `GEMV [${r.gemv_shape.join('x')}] f32:    ${r.gemv_gbps.toFixed(1)} GB/s = ${((100 * r.gemv_gbps) / r.read_gbps).toFixed(0)}% of read bandwidth`,
+    '',
+    '   M | library GFLOP/s | direct cblas_sgemm | library/direct | roofline bound',
+  ];
+  for (const M of Object.keys(r.gemm_gflops)) {
+    const lib = r.gemm_gflops[M]!;
+    const direct = r.blas_gflops[M]!;
+    lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)}`);
+  }
+  lines.push(`(K = N = 4096; bound = min(${r.peak_gflops.toFixed(0)} GFLOP/s measured compute peak, FLOPs / (bytes moved / read bandwidth)))`);
+  lines.push('', `per-call overhead: ${r.call_overhead_us.toFixed(2)} us for a tiny op through the tensor API, ${r.addon_call_us.toFixed(3)} us for an empty addon call`);
+  return lines.join('\n');
+}
