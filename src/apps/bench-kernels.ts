@@ -18,6 +18,8 @@ export interface KernelsBenchResult {
   gemv_shape: [number, number];
   /** C[M, 4096] = A[M, 4096] · W[4096, 4096]ᵀ through the library's linear(), best run, per M. */
   gemm_gflops: Record<string, number>;
+  /** Time of the library product for M rows over its time for one row: what verifying M tokens costs. */
+  cost_vs_m1: Record<string, number>;
   /** The same product as one direct cblas_sgemm call on buffers owned by C, best run, per M. */
   blas_gflops: Record<string, number>;
   /** Roofline for each M on this machine: min(peak_gflops, FLOPs / (bytes moved / read_gbps)). */
@@ -82,10 +84,13 @@ export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchRes
     const gemm_gflops: Record<string, number> = {};
     const blas_gflops: Record<string, number> = {};
     const bound_gflops: Record<string, number> = {};
+    const cost_vs_m1: Record<string, number> = {};
     for (const M of [1, 4, 16, 64, 256]) {
       const a = randomTensor([M, K]);
       const flops = 2 * M * N * K;
-      const lib = flops / bestSeconds(() => linear(a, Wsq), iters) / 1e9;
+      const seconds = bestSeconds(() => linear(a, Wsq), iters);
+      const lib = flops / seconds / 1e9;
+      cost_vs_m1[M] = seconds / (M === 1 ? seconds : (2 * N * K) / (gemm_gflops[1]! * 1e9));
       const direct = flops / addon.blasSgemmSeconds(M, N, K, iters) / 1e9;
       const bytes = 4 * (M * K + N * K + M * N);
       const bound = Math.min(peak_gflops, flops / (bytes / (read_gbps * 1e9)) / 1e9);
@@ -109,6 +114,7 @@ export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchRes
       gemv_gbps,
       gemv_shape: gemvShape,
       gemm_gflops,
+      cost_vs_m1,
       blas_gflops,
       bound_gflops,
       peak_gflops,
@@ -127,12 +133,12 @@ export function formatKernelsBench(r: KernelsBenchResult): string {
     `read bandwidth:            ${r.read_gbps.toFixed(1)} GB/s (streaming sum, the bound for GEMV)`,
     `GEMV [${r.gemv_shape.join('x')}] f32:    ${r.gemv_gbps.toFixed(1)} GB/s = ${((100 * r.gemv_gbps) / r.read_gbps).toFixed(0)}% of read bandwidth`,
     '',
-    '   M | library GFLOP/s | direct cblas_sgemm | library/direct | roofline bound',
+    '   M | library GFLOP/s | direct cblas_sgemm | library/direct | roofline bound | time vs M=1',
   ];
   for (const M of Object.keys(r.gemm_gflops)) {
     const lib = r.gemm_gflops[M]!;
     const direct = r.blas_gflops[M]!;
-    lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)}`);
+    lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)} | ${r.cost_vs_m1[M]!.toFixed(2).padStart(10)}x`);
   }
   lines.push(`(K = N = 4096; bound = min(${r.peak_gflops.toFixed(0)} GFLOP/s measured compute peak, FLOPs / (bytes moved / read bandwidth)))`);
   lines.push('', `per-call overhead: ${r.call_overhead_us.toFixed(2)} us for a tiny op through the tensor API, ${r.addon_call_us.toFixed(3)} us for an empty addon call`);
