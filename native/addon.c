@@ -100,6 +100,15 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value MatmulTransA(napi_env env, napi_callback_info info) {
+  const char *FN = "matmulTransA";
+  ARGS(6);
+  F32(0, a); F32(1, b); F32(2, c); INT(3, M); INT(4, N); INT(5, K);
+  NEED(a.length, (size_t)K * M, "a"); NEED(b.length, (size_t)K * N, "b"); NEED(c.length, (size_t)M * N, "c");
+  sv_matmul_trans_a(a.data, b.data, c.data, M, N, K);
+  return NULL;
+}
+
 static napi_value binary(napi_env env, napi_callback_info info, const char *FN,
                          void (*fn)(const float *, size_t, const float *, size_t, float *)) {
   ARGS(3);
@@ -297,7 +306,8 @@ static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
-      FUNC("matmul", Matmul),       FUNC("add", Add),
+      FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
+      FUNC("add", Add),
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
       FUNC("rope", Rope),           FUNC("silu", Silu),

@@ -76,6 +76,10 @@ void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, in
               transB ? K : N, 0.0f, c, N);
 }
 
+void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, M, b, N, 0.0f, c, N);
+}
+
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out) {
   if (nb == n) {
 #pragma omp parallel for if (n >= PAR_MIN)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB);
+void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K);
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out);
 void sv_mul(const float *a, size_t n, const float *b, size_t nb, float *out);
 void sv_scale(const float *a, size_t n, float s, float *out);

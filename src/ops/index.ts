@@ -5,3 +5,4 @@ export { loadNative, nativeKernels, type NativeAddon, type NativeLoad } from './
 export { kernels, useBackend, type BackendName } from './backend.js';
 export * from './ops.js';
 export * from './storage.js';
+export { Tape, Var } from './autograd.js';

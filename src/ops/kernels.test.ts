@@ -41,6 +41,13 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
         nat.matmul(a, b, c2, M, N, K, transB);
         close(`matmul ${M}x${N}x${K} transB=${transB}`, c2, c1);
       }
+      const at = randomArray(rand, K * M);
+      const b = randomArray(rand, K * N);
+      const c1 = new Float32Array(M * N);
+      const c2 = new Float32Array(M * N);
+      ref.matmulTransA(at, b, c1, M, N, K);
+      nat.matmulTransA(at, b, c2, M, N, K);
+      close(`matmulTransA ${M}x${N}x${K}`, c2, c1);
     }
   });
 

@@ -10,6 +10,9 @@ export interface Kernels {
   /** c[M,N] = a[M,K] · b, where b is [K,N], or [N,K] when transB (i.e. a · bᵀ, the `x @ Wᵀ` of a linear layer). */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transB: boolean): void;
 
+  /** c[M,N] = aᵀ · b with a [K,M] and b [K,N]: weight gradients (dW = dYᵀ·X) without a transpose copy. */
+  matmulTransA(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number): void;
+
   /** out = a + b, with b repeated along a when shorter (b.length must divide a.length: a row bias). */
   add(a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out = a * b elementwise, with the same broadcasting as add. */

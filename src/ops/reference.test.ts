@@ -18,6 +18,11 @@ test('matmul with transposed B equals matmul with B transposed by hand', () => {
   ref.matmul(a, b, c1, M, N, K, false);
   ref.matmul(a, bt, c2, M, N, K, true);
   assert.ok(maxAbsDiff(c1, c2) < 1e-6);
+  const at = new Float32Array(K * M);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) at[k * M + m] = a[m * K + k]!;
+  const c3 = new Float32Array(M * N);
+  ref.matmulTransA(at, b, c3, M, N, K);
+  assert.ok(maxAbsDiff(c1, c3) < 1e-6);
   // A hand-checked product.
   const c = new Float32Array(4);
   ref.matmul(Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), c, 2, 2, 2, false);

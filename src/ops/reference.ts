@@ -30,6 +30,18 @@ export const referenceKernels: Kernels = {
     }
   },
 
+  matmulTransA(a, b, c, M, N, K) {
+    const acc = new Float64Array(N);
+    for (let i = 0; i < M; i++) {
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const aki = a[k * M + i]!;
+        for (let j = 0; j < N; j++) acc[j] += aki * b[k * N + j]!;
+      }
+      for (let j = 0; j < N; j++) c[i * N + j] = acc[j]!;
+    }
+  },
+
   add(a, b, out) {
     const n = b.length;
     for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i % n]!;
