@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chooseTreeShape, expectedAccepted, interpolateCost } from './tree-sizing.js';
+
+const flat = new Map([[1, 1], [64, 1.05]]);
+const linear = new Map([[1, 1], [64, 64]]);
+const cheapDraft = new Map([[1, 0.05], [8, 0.06]]);
+
+test('interpolateCost interpolates and extrapolates the measured curve', () => {
+  assert.equal(interpolateCost(new Map([[1, 1], [4, 2], [16, 5]]), 10), 3.5);
+  assert.equal(interpolateCost(new Map([[1, 1], [4, 2]]), 7), 3);
+  assert.equal(interpolateCost(new Map([[1, 1], [4, 2]]), 0), 1);
+});
+
+test('expectedAccepted multiplies per-depth acceptance along the path', () => {
+  const acc = [[0.5, 0.2], [0.5, 0.2]];
+  assert.ok(Math.abs(expectedAccepted(acc, 2, 1) - (0.5 + 0.25)) < 1e-12);
+  assert.ok(Math.abs(expectedAccepted(acc, 2, 2) - (0.7 + 0.49)) < 1e-12);
+});
+
+test('free verification and a good draft give a deep tree; verification as dear as decoding gives plain decoding', () => {
+  const good = Array.from({ length: 6 }, () => [0.8, 0.1, 0.05, 0.02]);
+  const deep = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: good, maxDepth: 6 });
+  assert.equal(deep.depth, 6);
+  assert.ok(deep.tokensPerCost > 3);
+  const none = chooseTreeShape({ targetCost: linear, draftCost: cheapDraft, acceptance: good, maxDepth: 6 });
+  assert.equal(none.totalTokens, 1, 'with T-token verification costing T forwards no tree pays');
+});
+
+test('a draft that is never right is not used', () => {
+  const bad = Array.from({ length: 6 }, () => [0, 0, 0]);
+  assert.equal(chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: bad, maxDepth: 6 }).depth, 0);
+});
+
+test('wider trees are chosen when the draft ranks the right token lower', () => {
+  const spread = Array.from({ length: 6 }, () => [0.3, 0.3, 0.3]);
+  const shape = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: spread, maxDepth: 4 });
+  assert.ok(shape.topK >= 3, `topK ${shape.topK}`);
+});
