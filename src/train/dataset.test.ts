@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { actionStats, decodeEpisode, encodeEpisode, EpisodeStore, type Episode } from './dataset.js';
+
+function episode(task: number, steps: number): Episode {
+  return {
+    suite: 'spatial',
+    task,
+    init: task * 2,
+    instruction: `task ${task}`,
+    success: true,
+    width: 4,
+    height: 3,
+    frames: Array.from({ length: steps }, (_, i) => Uint8Array.from({ length: 36 }, (_, j) => (i * 7 + j) & 255)),
+    actions: Array.from({ length: steps }, (_, i) => Float32Array.from({ length: 7 }, (_, j) => i * 0.1 - j)),
+  };
+}
+
+test('episodes round-trip through the binary format', () => {
+  const ep = episode(3, 5);
+  assert.deepEqual(decodeEpisode(encodeEpisode(ep)), ep);
+});
+
+test('corrupt episode files are refused with a clear error', () => {
+  const bytes = encodeEpisode(episode(1, 2));
+  assert.throws(() => decodeEpisode(bytes.subarray(0, bytes.length - 3), 'x.bin'), /x.bin: 239 bytes, expected 242 \(truncated or corrupt\)/);
+  assert.throws(() => decodeEpisode(Buffer.from('nope'), 'y.bin'), /y.bin: not a spec-vla episode file/);
+  assert.throws(() => encodeEpisode({ ...episode(1, 2), actions: [new Float32Array(7)] }), /2 frames but 1 actions/);
+});
+
+test('a store resumes after a crash: indexed episodes stay, unindexed leftovers go', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svds-'));
+  try {
+    const store = EpisodeStore.open(dir, { width: 4, height: 3 });
+    store.append(episode(0, 3));
+    store.append(episode(1, 4));
+    // A crash mid-write leaves a temp file and an episode the index never named.
+    writeFileSync(join(dir, 'spatial-t2-i4.bin.tmp-123'), 'partial');
+    writeFileSync(join(dir, 'spatial-t9-i9.bin'), 'never indexed');
+    const again = EpisodeStore.open(dir, { width: 4, height: 3 });
+    assert.equal(again.index.episodes.length, 2);
+    assert.ok(again.has('spatial', 1, 2) && !again.has('spatial', 2, 4));
+    assert.deepEqual(readdirSync(dir).sort(), ['index.json', 'spatial-t0-i0.bin', 'spatial-t1-i2.bin']);
+    assert.deepEqual(again.read(again.index.episodes[1]!), episode(1, 4));
+    assert.throws(() => EpisodeStore.open(dir, { width: 8, height: 8 }), /holds 4x3 frames/);
+    truncateSync(join(dir, 'spatial-t0-i0.bin'), 20);
+    assert.throws(() => again.read(again.index.episodes[0]!), /spatial-t0-i0.bin: (truncated header|.*truncated or corrupt)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('action statistics: numpy-style quantiles, gripper unmasked', () => {
+  const actions = Array.from({ length: 101 }, (_, i) => Float32Array.from({ length: 7 }, (_, j) => i * (j + 1)));
+  const s = actionStats(actions);
+  assert.ok(Math.abs(s.q01[0]! - 1) < 1e-9 && Math.abs(s.q99[0]! - 99) < 1e-9);
+  assert.ok(Math.abs(s.q99[2]! - 297) < 1e-9);
+  assert.equal(s.mean[0], 50);
+  assert.deepEqual(s.mask, [true, true, true, true, true, true, false]);
+});

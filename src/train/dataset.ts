@@ -1,0 +1,180 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * A demonstration dataset on disk: one binary file per episode plus `index.json`. An episode is
+ * written in full and renamed into place before the index names it, so an interrupted collection
+ * never leaves half an episode, and resuming continues after the last complete one.
+ *
+ * Episode file: "SVEP" magic, u32 header length, JSON header, then `steps` frames (uint8,
+ * height × width × 3 each) and `steps` actions (float32 × 7 each, little-endian).
+ */
+export interface Episode {
+  suite: string;
+  task: number;
+  /** Index of the initial state the episode started from. */
+  init: number;
+  instruction: string;
+  success: boolean;
+  width: number;
+  height: number;
+  /** frames[i] is the observation the action actions[i] answered. */
+  frames: Uint8Array[];
+  actions: Float32Array[];
+}
+
+export interface DatasetIndexEntry {
+  file: string;
+  suite: string;
+  task: number;
+  init: number;
+  instruction: string;
+  steps: number;
+  success: boolean;
+}
+
+export interface DatasetIndex {
+  version: 1;
+  width: number;
+  height: number;
+  episodes: DatasetIndexEntry[];
+}
+
+const MAGIC = 'SVEP';
+export const ACTION_DIM = 7;
+
+export function encodeEpisode(ep: Episode): Uint8Array {
+  const frameBytes = ep.width * ep.height * 3;
+  if (ep.frames.length !== ep.actions.length) throw new Error(`episode has ${ep.frames.length} frames but ${ep.actions.length} actions`);
+  ep.frames.forEach((f, i) => {
+    if (f.length !== frameBytes) throw new Error(`frame ${i} has ${f.length} bytes, expected ${ep.width}x${ep.height}x3`);
+  });
+  ep.actions.forEach((a, i) => {
+    if (a.length !== ACTION_DIM) throw new Error(`action ${i} has ${a.length} values, expected ${ACTION_DIM}`);
+  });
+  const header = Buffer.from(
+    JSON.stringify({ suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, success: ep.success, width: ep.width, height: ep.height, steps: ep.frames.length }),
+  );
+  const steps = ep.frames.length;
+  const out = new Uint8Array(8 + header.length + steps * frameBytes + steps * ACTION_DIM * 4);
+  const view = new DataView(out.buffer);
+  out.set(Buffer.from(MAGIC), 0);
+  view.setUint32(4, header.length, true);
+  out.set(header, 8);
+  let off = 8 + header.length;
+  for (const f of ep.frames) {
+    out.set(f, off);
+    off += frameBytes;
+  }
+  for (const a of ep.actions) for (let j = 0; j < ACTION_DIM; j++, off += 4) view.setFloat32(off, a[j]!, true);
+  return out;
+}
+
+export function decodeEpisode(data: Uint8Array, name = 'episode'): Episode {
+  // A plain Uint8Array view, so that frames come out as Uint8Array copies even from a Buffer.
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8 || Buffer.from(bytes.subarray(0, 4)).toString() !== MAGIC) throw new Error(`${name}: not a spec-vla episode file`);
+  const hlen = view.getUint32(4, true);
+  if (8 + hlen > bytes.length) throw new Error(`${name}: truncated header`);
+  const h = JSON.parse(Buffer.from(bytes.subarray(8, 8 + hlen)).toString()) as Omit<Episode, 'frames' | 'actions'> & { steps: number };
+  const frameBytes = h.width * h.height * 3;
+  const need = 8 + hlen + h.steps * (frameBytes + ACTION_DIM * 4);
+  if (bytes.length !== need) throw new Error(`${name}: ${bytes.length} bytes, expected ${need} (truncated or corrupt)`);
+  let off = 8 + hlen;
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < h.steps; i++, off += frameBytes) frames.push(bytes.slice(off, off + frameBytes));
+  const actions: Float32Array[] = [];
+  for (let i = 0; i < h.steps; i++) {
+    const a = new Float32Array(ACTION_DIM);
+    for (let j = 0; j < ACTION_DIM; j++, off += 4) a[j] = view.getFloat32(off, true);
+    actions.push(a);
+  }
+  return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, frames, actions };
+}
+
+/** A dataset folder: append episodes, read them back, resume after a crash. */
+export class EpisodeStore {
+  readonly index: DatasetIndex;
+
+  private constructor(
+    readonly dir: string,
+    index: DatasetIndex,
+  ) {
+    this.index = index;
+  }
+
+  /** Opens a dataset folder, creating it for frames of the given size if it does not exist. */
+  static open(dir: string, size: { width: number; height: number }): EpisodeStore {
+    mkdirSync(dir, { recursive: true });
+    const indexPath = join(dir, 'index.json');
+    let index: DatasetIndex = { version: 1, width: size.width, height: size.height, episodes: [] };
+    if (existsSync(indexPath)) {
+      index = JSON.parse(readFileSync(indexPath, 'utf8')) as DatasetIndex;
+      if (index.width !== size.width || index.height !== size.height) {
+        throw new Error(`${dir} holds ${index.width}x${index.height} frames, not ${size.width}x${size.height}`);
+      }
+    }
+    // Episode files written before a crash but never indexed are dropped: they may be incomplete.
+    const named = new Set(index.episodes.map((e) => e.file));
+    for (const f of readdirSync(dir)) if ((f.endsWith('.bin') && !named.has(f)) || f.includes('.tmp-')) rmSync(join(dir, f));
+    return new EpisodeStore(dir, index);
+  }
+
+  /** Whether the episode for (suite, task, init) is already stored. */
+  has(suite: string, task: number, init: number): boolean {
+    return this.index.episodes.some((e) => e.suite === suite && e.task === task && e.init === init);
+  }
+
+  append(ep: Episode): void {
+    if (ep.width !== this.index.width || ep.height !== this.index.height) throw new Error(`episode frames are ${ep.width}x${ep.height}, dataset is ${this.index.width}x${this.index.height}`);
+    const file = `${ep.suite}-t${ep.task}-i${ep.init}.bin`;
+    writeFileAtomic(join(this.dir, file), encodeEpisode(ep));
+    this.index.episodes.push({ file, suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, steps: ep.frames.length, success: ep.success });
+    writeFileAtomic(join(this.dir, 'index.json'), JSON.stringify(this.index, null, 1));
+  }
+
+  read(entry: DatasetIndexEntry): Episode {
+    return decodeEpisode(readFileSync(join(this.dir, entry.file)), entry.file);
+  }
+}
+
+/**
+ * OpenVLA's dataset statistics for un-normalization: per action dimension the 1st and 99th
+ * percentiles (q01, q99), mean, std, min, max, and `mask` (true = normalized; the gripper is not).
+ */
+export interface ActionStats {
+  q01: number[];
+  q99: number[];
+  mean: number[];
+  std: number[];
+  min: number[];
+  max: number[];
+  mask: boolean[];
+}
+
+export function actionStats(actions: readonly Float32Array[]): ActionStats {
+  if (actions.length === 0) throw new Error('actionStats: no actions');
+  const stats: ActionStats = { q01: [], q99: [], mean: [], std: [], min: [], max: [], mask: [] };
+  for (let j = 0; j < ACTION_DIM; j++) {
+    const col = Float64Array.from(actions, (a) => a[j]!).sort();
+    const mean = col.reduce((s, x) => s + x, 0) / col.length;
+    stats.q01.push(quantile(col, 0.01));
+    stats.q99.push(quantile(col, 0.99));
+    stats.mean.push(mean);
+    stats.std.push(Math.sqrt(col.reduce((s, x) => s + (x - mean) ** 2, 0) / col.length));
+    stats.min.push(col[0]!);
+    stats.max.push(col[col.length - 1]!);
+    stats.mask.push(j !== ACTION_DIM - 1);
+  }
+  return stats;
+}
+
+/** Linear-interpolated quantile of sorted values (numpy's default). */
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
