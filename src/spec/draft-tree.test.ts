@@ -76,3 +76,17 @@ test('verifyTree takes the longest accepted path, the first on ties, and the gre
   // Both depth-1 children accepted by a policy that accepts anything: the first longest path wins.
   assert.deepEqual(verifyTree(tree, Int32Array.of(0, 6, 7, 0, 0), { name: 'any', accepts: () => true }, 0).path, [0, 1, 3]);
 });
+
+test('withBranch adds a free path, sharing the prefix already in the tree', () => {
+  const tree = new DraftTree([
+    { token: 1, parent: -1, depth: 0, score: 0 },
+    { token: 2, parent: 0, depth: 1, score: -1 },
+    { token: 3, parent: 1, depth: 2, score: -2 },
+  ]);
+  const more = tree.withBranch([2, 5, 6]);
+  assert.equal(more.size, 5);
+  assert.deepEqual(more.paths(), [[0, 1, 2], [0, 1, 3, 4]]);
+  assert.deepEqual([...more.tokens()], [1, 2, 3, 5, 6]);
+  assert.deepEqual([...more.positions(10)], [10, 11, 12, 12, 13]);
+  assert.equal(tree.withBranch([2, 3]).size, 3, 'a branch already present adds nothing');
+});

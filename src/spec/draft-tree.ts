@@ -72,6 +72,26 @@ export class DraftTree {
     return m;
   }
 
+  /**
+   * The tree plus one more path below the root with the given tokens, sharing the nodes of any prefix
+   * already present (a free draft: e.g. the previous control step's action tokens). New nodes get
+   * score -Infinity: they come from outside the draft model.
+   */
+  withBranch(tokens: readonly number[]): DraftTree {
+    const nodes = [...this.nodes];
+    let at = 0;
+    for (const token of tokens) {
+      const existing = nodes.findIndex((n) => n.parent === at && n.token === token);
+      if (existing >= 0) {
+        at = existing;
+        continue;
+      }
+      nodes.push({ token, parent: at, depth: nodes[at]!.depth + 1, score: -Infinity });
+      at = nodes.length - 1;
+    }
+    return new DraftTree(nodes);
+  }
+
   /** Every root-to-leaf path as node indices, in node order of their leaves. */
   paths(): number[][] {
     const hasChild = new Array<boolean>(this.size).fill(false);
