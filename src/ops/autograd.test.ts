@@ -71,6 +71,7 @@ for (const backend of backends) {
     gradCheck('attention (GQA, tree mask)', [[3, 8], [5, 4], [5, 4]], (t, [q, k, v]) => t.attention(q!, k!, v!, mask, { nHeads: 2, nKvHeads: 1 }), 12);
     gradCheck('attention (no mask)', [[2, 6], [4, 6], [4, 6]], (t, [q, k, v]) => t.attention(q!, k!, v!, null, { nHeads: 3, nKvHeads: 3 }), 13);
     gradCheck('embedding (repeated ids)', [[6, 3]], (t, [e]) => t.embedding(e!, [1, 4, 1]), 14);
+    gradCheck('sliceRows of a vector', [[6]], (t, [a]) => t.sliceRows(a!, 2, 5), 20);
     gradCheck('concatRows + sliceRows + reshape', [[2, 3], [1, 3]], (t, [a, b]) => t.reshape(t.sliceRows(t.concatRows([a!, b!]), 1, 3), [6]), 15);
     gradCheck('crossEntropy (ignored row)', [[3, 7]], (t, [x]) => t.crossEntropy(x!, Int32Array.of(2, -1, 6)), 16);
     const target = Tensor.from([0.2, 0.5, 0.3, 0, 1, 0, 0, 0, 1 / 3, 1 / 3, 1 / 3, 0], [3, 4]);

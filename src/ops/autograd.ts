@@ -274,11 +274,11 @@ export class Tape {
     });
   }
 
-  /** Rows [start, end) of a 2-D var. */
+  /** Entries [start, end) along the first axis (rows of a matrix, elements of a vector). */
   sliceRows(x: Var, start: number, end: number): Var {
     return this.out(x.value.slice(start, end).clone(), [x], (g) => {
       const dx = Tensor.zeros(x.shape);
-      dx.data.set(g.data, start * x.value.cols);
+      dx.data.set(g.data, (start * x.value.size) / x.shape[0]!);
       accumulate(x, dx);
     });
   }
