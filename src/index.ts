@@ -2,3 +2,4 @@
 export * from './ops/index.js';
 export { runKernelsBench, formatKernelsBench, type KernelsBenchOptions, type KernelsBenchResult } from './apps/bench-kernels.js';
 export * from './spec/index.js';
+export * from './model/index.js';

@@ -1,0 +1,64 @@
+import { add, linear, softmax, Tensor, topK } from '../ops/index.js';
+import { KvCache, LlamaLayer, type LlamaModel, type TensorSource } from '../model/index.js';
+
+/**
+ * EAGLE's draft head: `fc: 2d -> d` (with bias) and one Llama decoder layer without its input
+ * RMSNorm, reading at position i the pair (embedding of token i+1, target feature at i) and
+ * predicting the target's feature at i+1. Token logits come from the target's frozen lm_head
+ * (no final norm, as in the reference). It keeps its own KV cache over the accepted prefix.
+ *
+ * Checkpoint names: `fc.weight` [d, 2d], `fc.bias` [d], `layers.0.*` (Hugging Face Llama names).
+ */
+export class DraftHead {
+  /** fc split into the halves that multiply the embedding and the feature: no concat needed. */
+  private readonly fcEmbed: Tensor;
+  private readonly fcFeature: Tensor;
+  readonly cache: KvCache;
+
+  constructor(
+    readonly target: LlamaModel,
+    fcWeight: Tensor,
+    readonly fcBias: Tensor,
+    readonly layer: LlamaLayer,
+    capacity = 4096,
+  ) {
+    const d = target.cfg.hidden;
+    if (fcWeight.shape[0] !== d || fcWeight.shape[1] !== 2 * d) throw new Error(`DraftHead: fc.weight is [${fcWeight.shape.join(', ')}], expected [${d}, ${2 * d}]`);
+    this.fcEmbed = Tensor.zeros([d, d]);
+    this.fcFeature = Tensor.zeros([d, d]);
+    for (let r = 0; r < d; r++) {
+      this.fcEmbed.data.set(fcWeight.data.subarray(r * 2 * d, r * 2 * d + d), r * d);
+      this.fcFeature.data.set(fcWeight.data.subarray(r * 2 * d + d, (r + 1) * 2 * d), r * d);
+    }
+    this.cache = new KvCache(1, target.kvWidth, capacity);
+  }
+
+  /** Loads a draft head for `target`; its layer has the target's sizes. */
+  static load(get: TensorSource, target: LlamaModel, capacity?: number): DraftHead {
+    const d = target.cfg.hidden;
+    return new DraftHead(target, get('fc.weight', [d, 2 * d]), get('fc.bias', [d]), LlamaLayer.load(get, 'layers.0', target.cfg, false), capacity);
+  }
+
+  /**
+   * Runs T new draft positions continuing the cache: `embeds` [T, d] are the embeddings of the next
+   * tokens, `features` [T, d] the (target's or drafted) features at the same positions. Returns the
+   * predicted next features [T, d]. The entries are committed to the draft's cache.
+   */
+  forward(embeds: Tensor, features: Tensor, positions: Int32Array, mask: Tensor): Tensor {
+    const x = add(add(linear(embeds, this.fcEmbed), linear(features, this.fcFeature)), this.fcBias);
+    const out = this.layer.forward(x, positions, mask, this.cache, 0);
+    this.cache.commit(embeds.rows);
+    return out;
+  }
+
+  /**
+   * The draft's best `k` next tokens among `candidates` (a contiguous range of token ids, e.g. the
+   * 256 action tokens) for one predicted feature, with log-probabilities normalized over that range.
+   */
+  propose(feature: Tensor, k: number, candidates: { first: number; count: number }): { tokens: number[]; logProbs: number[] } {
+    const rows = this.target.lmHead.slice(candidates.first, candidates.first + candidates.count);
+    const p = softmax(linear(feature, rows));
+    const best = topK(p, Math.min(k, candidates.count));
+    return { tokens: Array.from(best.indices, (i) => candidates.first + i), logProbs: Array.from(best.values, (v) => Math.log(Math.max(v, 1e-30))) };
+  }
+}

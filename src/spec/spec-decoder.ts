@@ -1,0 +1,171 @@
+import { argmax, Tensor } from '../ops/index.js';
+import { causalMask, KvCache, type LlamaModel } from '../model/index.js';
+import type { AcceptancePolicy } from './acceptance.js';
+import { emptyStats, positionsFrom, type ActionDecoder, type DecodeStats } from './decoder.js';
+import type { DraftHead } from './draft-head.js';
+import { growDraftTree, type DraftTree, type TreeShape } from './draft-tree.js';
+import { AcceptanceTracker } from './acceptance-tracker.js';
+import { measureCostCurves, type CostCurves } from './cost-curve.js';
+import { chooseTreeShape } from './tree-sizing.js';
+import { verifyTree } from './verify-tree.js';
+
+export interface SpecDecoderOptions {
+  policy: AcceptancePolicy;
+  /** A fixed tree, or 'auto': sized from measured verify costs and the draft's observed acceptance. */
+  tree: TreeShape | 'auto';
+  /** The token ids the draft may propose (the action tokens): a contiguous range. */
+  candidates: { first: number; count: number };
+  /** Also verify the previous call's tokens as one extra branch (a free draft for smooth control). */
+  priorBranch?: boolean;
+  /** Target and draft KV cache capacity (prefix + tokens + tree). */
+  capacity?: number;
+}
+
+/**
+ * Speculative decoding of action tokens, one cycle at a time:
+ *   1. draft: grow a tree of candidate tokens below the last committed token (the root) with the draft head;
+ *   2. verify: one target forward over the whole tree under its tree mask;
+ *   3. accept: the longest path the acceptance policy accepts, plus the target's own next token;
+ *   4. commit: compact the target cache to that path, feed the path's target features to the draft.
+ * The target's prefill gives the first token. Drafts never go past the last token asked for, and no
+ * forward runs once every token is known.
+ */
+export class SpecDecoder implements ActionDecoder {
+  readonly name: string;
+  private readonly cache: KvCache;
+  private readonly tracker = new AcceptanceTracker(7);
+  private costs: CostCurves | null = null;
+  private prior: number[] | null = null;
+
+  constructor(
+    readonly target: LlamaModel,
+    readonly draft: DraftHead,
+    readonly opts: SpecDecoderOptions,
+  ) {
+    const tree = opts.tree === 'auto' ? 'auto' : `${opts.tree.depth},${opts.tree.topK},${opts.tree.totalTokens}`;
+    this.name = `${opts.policy.name}@${tree}${opts.priorBranch ? '+prior' : ''}`;
+    this.cache = new KvCache(target.cfg.nLayers, target.kvWidth, opts.capacity ?? 1024);
+  }
+
+  /** Forgets the previous call's tokens (start of a new episode). */
+  reset(): void {
+    this.prior = null;
+  }
+
+  decode(prefix: Tensor, count: number): { tokens: number[]; stats: DecodeStats } {
+    const stats = emptyStats();
+    const t0 = performance.now();
+    const d = this.target.cfg.hidden;
+    const P = prefix.rows;
+    if (this.opts.tree === 'auto' && !this.costs) this.costs = measureCostCurves(this.target, this.draft, prefix, this.opts.candidates);
+
+    this.cache.truncate(0);
+    const pre = this.target.forward(prefix, positionsFrom(0, P), causalMask(0, P), this.cache, { logits: 'last' });
+    const tokens = [argmax(pre.logits)[0]!];
+    const accepted = [false];
+    stats.targetForwards = 1;
+    stats.prefillMs = performance.now() - t0;
+
+    if (tokens.length < count) {
+      // Draft prefill: position i reads (embedding of item i+1, target feature i); the last item is token 1.
+      const t = performance.now();
+      const shifted = Tensor.zeros([P, d]);
+      shifted.data.set(prefix.data.subarray(d));
+      shifted.data.set(this.target.embed([tokens[0]!]).data, (P - 1) * d);
+      this.draft.cache.truncate(0);
+      let rootFeature = this.draft.forward(shifted, pre.hidden, positionsFrom(0, P), causalMask(0, P)).slice(P - 1, P);
+      stats.draftForwards = 1;
+      stats.draftMs += performance.now() - t;
+
+      while (tokens.length < count) {
+        const n = tokens.length;
+        const L = this.cache.length;
+        const left = count - n;
+        const td = performance.now();
+        const { tree, rounds } = this.growTree(tokens[n - 1]!, rootFeature, this.shapeFor(left), L);
+        const full = this.opts.priorBranch && this.prior ? tree.withBranch(this.prior.slice(n, count)) : tree;
+        stats.draftForwards += rounds;
+        stats.draftMs += performance.now() - td;
+
+        const tv = performance.now();
+        const out = this.target.forward(this.target.embed(full.tokens()), full.positions(L), full.mask(L), this.cache);
+        const verdict = verifyTree(full, argmax(out.logits), this.opts.policy, n);
+        stats.targetForwards++;
+        this.tracker.record(full, verdict.path);
+        this.cache.keep([...positionsFrom(0, L), ...verdict.path.map((i) => L + i)]);
+        for (const tok of verdict.accepted) {
+          tokens.push(tok);
+          accepted.push(true);
+        }
+        if (tokens.length < count) {
+          tokens.push(verdict.bonus);
+          accepted.push(false);
+        }
+        stats.verifyMs += performance.now() - tv;
+        if (tokens.length >= count) break;
+
+        // The draft continues from the target's true features along the accepted path.
+        const tu = performance.now();
+        const m = verdict.path.length;
+        const features = Tensor.zeros([m, d]);
+        verdict.path.forEach((node, j) => features.data.set(out.hidden.data.subarray(node * d, (node + 1) * d), j * d));
+        const next = this.target.embed([...verdict.accepted, verdict.bonus]);
+        rootFeature = this.draft.forward(next, features, positionsFrom(L, m), causalMask(L, m)).slice(m - 1, m);
+        stats.draftForwards++;
+        stats.draftMs += performance.now() - tu;
+      }
+    }
+    this.prior = tokens;
+    stats.tokens = tokens.length;
+    stats.acceptLength = tokens.length / stats.targetForwards;
+    stats.accepted = accepted;
+    stats.totalMs = performance.now() - t0;
+    return { tokens, stats };
+  }
+
+  private shapeFor(left: number): TreeShape {
+    if (this.opts.tree !== 'auto') return { ...this.opts.tree, depth: Math.min(this.opts.tree.depth, left) };
+    const costs = this.costs!;
+    return chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(left), maxDepth: left });
+  }
+
+  /**
+   * Grows the draft tree below `root`. Each expansion round feeds the frontier nodes to the draft
+   * (position L + depth - 1, seeing the accepted prefix and their own ancestors) to get their
+   * predicted features, then proposes children from those features. The draft cache is rolled back
+   * to the accepted prefix afterwards.
+   */
+  private growTree(root: number, rootFeature: Tensor, shape: TreeShape, L: number): { tree: DraftTree; rounds: number } {
+    const draft = this.draft;
+    const base = draft.cache.length;
+    const d = this.target.cfg.hidden;
+    const feature = new Map<number, Tensor>([[0, rootFeature]]);
+    const slot = new Map<number, number>();
+    let rounds = 0;
+    const tree = growDraftTree(root, shape, (frontier, nodes) => {
+      const fresh = frontier.filter((i) => !feature.has(i));
+      if (fresh.length > 0) {
+        const T = fresh.length;
+        const past = draft.cache.length;
+        const mask = Tensor.zeros([T, past + T]);
+        mask.data.fill(-Infinity);
+        const parentFeatures = Tensor.zeros([T, d]);
+        fresh.forEach((node, r) => {
+          const row = r * (past + T);
+          mask.data.fill(0, row, row + base);
+          for (let a = nodes[node]!.parent; a > 0; a = nodes[a]!.parent) mask.data[row + slot.get(a)!] = 0;
+          mask.data[row + past + r] = 0;
+          parentFeatures.data.set(feature.get(nodes[node]!.parent)!.data, r * d);
+          slot.set(node, past + r);
+        });
+        const positions = Int32Array.from(fresh, (node) => L + nodes[node]!.depth - 1);
+        const out = draft.forward(this.target.embed(fresh.map((i) => nodes[i]!.token)), parentFeatures, positions, mask);
+        fresh.forEach((node, r) => feature.set(node, out.slice(r, r + 1)));
+        rounds++;
+      }
+      return frontier.map((node) => draft.propose(feature.get(node)!, shape.topK, this.opts.candidates));
+    });
+    draft.cache.truncate(base);
+    return { tree, rounds };
+  }
+}
