@@ -3,3 +3,13 @@ export { ActionTokenizer, N_BINS, unnormalizeAction, normalizeAction, gripperToE
 export { KvCache } from './kv-cache.js';
 export { LlamaLayer, LlamaModel, causalMask, type LlamaConfig, type LlamaLayerWeights, type DecoderOutput, type TensorSource } from './llama.js';
 export { randomSource } from './random-weights.js';
+export { emptyStats, positionsFrom, type ActionDecoder, type DecodeStats } from './decoder.js';
+export { ArDecoder } from './ar-decoder.js';
+export { type VitConfig, type VlaConfig, parseVlaConfig, readVlaConfig } from './config.js';
+export { VisionTransformer } from './vit.js';
+export { Projector } from './projector.js';
+export { type RgbImage, checkImage, rotate180, resize, centerCrop, patchify } from './image.js';
+export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
+export { VlaPolicy, ACTION_DIMS, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
+export { writeTinyCheckpoint, type TinyCheckpointOptions } from './tiny-checkpoint.js';
+export { buildWordTokenizer, splitWords } from './word-tokenizer.js';

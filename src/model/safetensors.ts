@@ -144,15 +144,25 @@ export class Checkpoint {
     return this.weightMap.has(name);
   }
 
-  tensor(name: string, expectShape?: readonly number[]): Tensor {
+  /** A tensor's shape from its shard's header, without decoding it. */
+  shape(name: string): readonly number[] | undefined {
     const shard = this.weightMap.get(name);
-    if (!shard) throw new Error(`${this.dir}: tensor ${name} is missing from the checkpoint`);
+    return shard === undefined ? undefined : this.file(shard).entries.get(name)?.shape;
+  }
+
+  private file(shard: string): SafetensorsFile {
     let file = this.files.get(shard);
     if (!file) {
       file = SafetensorsFile.read(join(this.dir, shard));
       this.files.set(shard, file);
     }
-    return file.tensor(name, expectShape);
+    return file;
+  }
+
+  tensor(name: string, expectShape?: readonly number[]): Tensor {
+    const shard = this.weightMap.get(name);
+    if (!shard) throw new Error(`${this.dir}: tensor ${name} is missing from the checkpoint`);
+    return this.file(shard).tensor(name, expectShape);
   }
 }
 

@@ -158,3 +158,27 @@ export function topK(x: Tensor | Float32Array, k: number): { indices: Int32Array
   kernels().topK(data, k, indices, values);
   return { indices, values };
 }
+
+/** Rows stacked: [a; b; ...] for tensors of the same width. */
+export function concatRows(parts: readonly Tensor[]): Tensor {
+  const cols = parts[0]?.cols ?? 0;
+  if (parts.some((p) => p.cols !== cols)) fail('concatRows', `widths differ: ${parts.map(dims).join(' ')}`);
+  const out = Tensor.zeros([parts.reduce((n, p) => n + p.rows, 0), cols]);
+  let at = 0;
+  for (const p of parts) {
+    out.data.set(p.data, at);
+    at += p.size;
+  }
+  return out;
+}
+
+/** Side by side: [a | b] for tensors with the same number of rows (fusing two feature sets). */
+export function concatColumns(a: Tensor, b: Tensor): Tensor {
+  if (a.rows !== b.rows) fail('concatColumns', `${dims(a)} and ${dims(b)} differ in rows`);
+  const out = Tensor.zeros([a.rows, a.cols + b.cols]);
+  for (let r = 0; r < a.rows; r++) {
+    out.data.set(a.data.subarray(r * a.cols, (r + 1) * a.cols), r * out.cols);
+    out.data.set(b.data.subarray(r * b.cols, (r + 1) * b.cols), r * out.cols + a.cols);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { Tensor } from '../ops/index.js';
 import { causalMask, KvCache, type LlamaModel } from '../model/index.js';
 import type { DraftHead } from './draft-head.js';
-import { positionsFrom } from './decoder.js';
+import { positionsFrom } from '../model/index.js';
 
 /** Forward cost of T new tokens relative to one, for the target; the draft's relative to the target's one-token step. */
 export interface CostCurves {

@@ -5,8 +5,6 @@ export { DraftTree, growDraftTree, type DraftNode, type Proposal, type TreeShape
 export { verifyTree, type Verdict } from './verify-tree.js';
 export { chooseTreeShape, expectedAccepted, interpolateCost, type SizingInputs, type SizedTree } from './tree-sizing.js';
 export { parseDecoderSpec, acceptanceFor, type DecoderSpec } from './decoder-spec.js';
-export type { ActionDecoder, DecodeStats } from './decoder.js';
-export { ArDecoder } from './ar-decoder.js';
 export { DraftHead } from './draft-head.js';
 export { SpecDecoder, type SpecDecoderOptions } from './spec-decoder.js';
 export { AcceptanceTracker } from './acceptance-tracker.js';

@@ -1,6 +1,7 @@
 import { argmax, type Tensor } from '../ops/index.js';
-import { causalMask, KvCache, type LlamaModel } from '../model/index.js';
 import { emptyStats, positionsFrom, type ActionDecoder, type DecodeStats } from './decoder.js';
+import { KvCache } from './kv-cache.js';
+import { causalMask, type LlamaModel } from './llama.js';
 
 /**
  * Plain greedy decoding: the prefill gives the first token, then one target forward per token.

@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NormStats } from './action-tokenizer.js';
+import type { LlamaConfig } from './llama.js';
+
+/** One ViT of the vision backbone (timm VisionTransformer sizes). */
+export interface VitConfig {
+  imageSize: number;
+  patchSize: number;
+  width: number;
+  depth: number;
+  nHeads: number;
+  mlpHidden: number;
+  /** Register tokens after the class token (DINOv2 "reg4": 4). */
+  registers: number;
+  classToken: boolean;
+  layerScale: boolean;
+  gelu: 'erf' | 'tanh';
+  eps: number;
+  /** Per-channel pixel normalization after scaling to [0, 1]. */
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** A VLA checkpoint's config.json (OpenVLA's keys, plus `vision_config` for backbones timm ids do not describe). */
+export interface VlaConfig {
+  llm: LlamaConfig;
+  /** Vocabulary size without padding: action token ids are [V - 256, V). */
+  vocabSize: number;
+  /** One ViT, or two fused on the channel axis (DINOv2 + SigLIP). */
+  vision: VitConfig[];
+  normStats: Record<string, { action: NormStats }>;
+  nActionBins: number;
+}
+
+const IMAGENET: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const HALF: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+/** The timm backbones OpenVLA uses, by id. */
+const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize'>> = {
+  'vit_large_patch14_reg4_dinov2.lvd142m': { patchSize: 14, width: 1024, depth: 24, nHeads: 16, mlpHidden: 4096, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, ...IMAGENET },
+  'vit_so400m_patch14_siglip_224': { patchSize: 14, width: 1152, depth: 27, nHeads: 16, mlpHidden: 4304, registers: 0, classToken: false, layerScale: false, gelu: 'tanh', eps: 1e-6, ...HALF },
+};
+
+type Json = Record<string, unknown>;
+
+function need<T>(obj: Json, key: string, where: string, check: (v: unknown) => boolean, what: string): T {
+  const v = obj[key];
+  if (!check(v)) throw new Error(`${where}: "${key}" must be ${what}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+const isPosInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+export function parseVlaConfig(json: Json, where = 'config.json'): VlaConfig {
+  const text = need<Json>(json, 'text_config', where, (v) => typeof v === 'object' && v !== null, 'an object');
+  const tw = `${where} text_config`;
+  const hidden = need<number>(text, 'hidden_size', tw, isPosInt, 'a positive integer');
+  const nHeads = need<number>(text, 'num_attention_heads', tw, isPosInt, 'a positive integer');
+  const paddedVocab = need<number>(text, 'vocab_size', tw, isPosInt, 'a positive integer');
+  const llm: LlamaConfig = {
+    vocabSize: paddedVocab,
+    hidden,
+    intermediate: need<number>(text, 'intermediate_size', tw, isPosInt, 'a positive integer'),
+    nLayers: need<number>(text, 'num_hidden_layers', tw, isPosInt, 'a positive integer'),
+    nHeads,
+    nKvHeads: (text.num_key_value_heads as number | undefined) ?? nHeads,
+    ropeTheta: (text.rope_theta as number | undefined) ?? 10000,
+    eps: (text.rms_norm_eps as number | undefined) ?? 1e-6,
+  };
+  if (hidden % nHeads !== 0 || nHeads % llm.nKvHeads !== 0) throw new Error(`${tw}: hidden_size ${hidden}, ${nHeads} heads and ${llm.nKvHeads} kv heads do not divide`);
+  const pad = (json.pad_to_multiple_of as number | undefined) ?? 0;
+  const vocabSize = paddedVocab - pad;
+  const nActionBins = (json.n_action_bins as number | undefined) ?? 256;
+  if (vocabSize <= nActionBins) throw new Error(`${where}: vocabulary of ${vocabSize} (vocab_size ${paddedVocab} - pad_to_multiple_of ${pad}) cannot hold ${nActionBins} action tokens`);
+  const imageSizes = (json.image_sizes as number[] | undefined) ?? [224, 224];
+  let vision: VitConfig[];
+  if (Array.isArray(json.vision_config)) {
+    vision = (json.vision_config as Json[]).map((v, i) => parseVit(v, `${where} vision_config[${i}]`));
+  } else {
+    const ids = need<string[]>(json, 'timm_model_ids', where, Array.isArray, 'a list of timm ids (or give vision_config)');
+    vision = ids.map((id, i) => {
+      const known = KNOWN_VITS[id];
+      if (!known) throw new Error(`${where}: unknown timm model "${id}"; describe it in "vision_config"`);
+      return { ...known, imageSize: imageSizes[i] ?? 224 };
+    });
+  }
+  if (vision.length < 1 || vision.length > 2) throw new Error(`${where}: expected one or two vision backbones, got ${vision.length}`);
+  const normStats = (json.norm_stats as VlaConfig['normStats'] | undefined) ?? {};
+  for (const [key, s] of Object.entries(normStats)) {
+    const a = s?.action;
+    if (!a || !Array.isArray(a.q01) || !Array.isArray(a.q99) || a.q01.length !== 7 || a.q99.length !== 7) {
+      throw new Error(`${where}: norm_stats["${key}"].action needs q01 and q99 of 7 values`);
+    }
+  }
+  return { llm, vocabSize, vision, normStats, nActionBins };
+}
+
+function parseVit(v: Json, where: string): VitConfig {
+  const int = (k: string) => need<number>(v, k, where, isPosInt, 'a positive integer');
+  const norm = (v.normalization as string | undefined) ?? 'half';
+  return {
+    imageSize: int('image_size'),
+    patchSize: int('patch_size'),
+    width: int('width'),
+    depth: int('depth'),
+    nHeads: int('num_heads'),
+    mlpHidden: int('mlp_hidden'),
+    registers: (v.registers as number | undefined) ?? 0,
+    classToken: Boolean(v.class_token),
+    layerScale: Boolean(v.layer_scale),
+    gelu: v.gelu === 'tanh' ? 'tanh' : 'erf',
+    eps: isNum(v.eps) ? (v.eps as number) : 1e-6,
+    ...(norm === 'imagenet' ? IMAGENET : HALF),
+  };
+}
+
+export function readVlaConfig(dir: string): VlaConfig {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new Error(`${dir}: no config.json`);
+  let json: Json;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as Json;
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseVlaConfig(json, path);
+}

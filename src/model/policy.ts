@@ -1,0 +1,125 @@
+import { concatColumns, concatRows, Tensor } from '../ops/index.js';
+import { ActionTokenizer, unnormalizeAction } from './action-tokenizer.js';
+import { ArDecoder } from './ar-decoder.js';
+import { readVlaConfig, type VlaConfig } from './config.js';
+import type { ActionDecoder, DecodeStats } from './decoder.js';
+import { centerCrop, checkImage, patchify, resize, rotate180, type RgbImage } from './image.js';
+import { LlamaModel } from './llama.js';
+import { Projector } from './projector.js';
+import { Checkpoint } from './safetensors.js';
+import { TextTokenizer } from './text-tokenizer.js';
+import { VisionTransformer } from './vit.js';
+
+export const ACTION_DIMS = 7;
+
+export interface PredictOptions {
+  /** Dataset statistics to un-normalize with (a key of config.json's norm_stats); optional when there is one. */
+  unnormKey?: string;
+  /** Decoder to use for this call (default: the policy's, greedy AR unless set). */
+  decoder?: ActionDecoder;
+}
+
+export interface PolicyOutput {
+  /** The action un-normalized with the dataset statistics (OpenVLA's predict_action output). */
+  action: number[];
+  /** The decoded bin centers in [-1, 1]. */
+  normalized: number[];
+  tokens: number[];
+  stats: DecodeStats;
+  timings: { visionMs: number; prefillMs: number; decodeMs: number; totalMs: number };
+}
+
+export interface ObservationOptions {
+  /** LIBERO's agent view is upside down: rotate it by 180 degrees first (default false). */
+  rotate?: boolean;
+  /** Center crop of 0.9 of the area, resized back (OpenVLA's eval option for models trained with crops). */
+  centerCrop?: boolean;
+}
+
+/**
+ * An OpenVLA-style policy: vision backbone(s) -> projector -> Llama, prompted with OpenVLA's
+ * prompt, emitting 7 action tokens. Loads a Hugging Face checkpoint folder (config.json,
+ * model.safetensors or shards, tokenizer.json).
+ */
+export class VlaPolicy {
+  decoder: ActionDecoder;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: VlaConfig,
+    readonly tokenizer: TextTokenizer,
+    readonly actionTokenizer: ActionTokenizer,
+    readonly vision: VisionTransformer[],
+    readonly projector: Projector,
+    readonly llm: LlamaModel,
+  ) {
+    this.decoder = new ArDecoder(llm);
+  }
+
+  static load(dir: string): VlaPolicy {
+    const config = readVlaConfig(dir);
+    const tokenizer = TextTokenizer.load(dir);
+    if (tokenizer.vocab.size > config.llm.vocabSize) {
+      throw new Error(`${dir}: tokenizer has ${tokenizer.vocab.size} tokens but the language model only ${config.llm.vocabSize}`);
+    }
+    const ckpt = Checkpoint.open(dir);
+    const get = (name: string, shape: readonly number[]) => ckpt.tensor(name, shape);
+    const fused = config.vision.length === 2;
+    const vision = config.vision.map((v, i) => VisionTransformer.load(get, `vision_backbone.${i === 0 ? 'featurizer' : 'fused_featurizer'}.`, v));
+    const visionDim = config.vision.reduce((s, v) => s + v.width, 0);
+    const projector = Projector.load(get, 'projector.', visionDim, config.llm.hidden, fused, (n) => ckpt.shape(n));
+    const llm = LlamaModel.load(get, 'language_model.', config.llm);
+    return new VlaPolicy(dir, config, tokenizer, new ActionTokenizer(config.vocabSize), vision, projector, llm);
+  }
+
+  /** Resizes (and optionally rotates/crops) an observation to what the backbone expects. */
+  prepareImage(image: RgbImage, opts: ObservationOptions = {}): RgbImage {
+    checkImage(image);
+    let img = opts.rotate ? rotate180(image) : image;
+    const size = this.config.vision[0]!.imageSize;
+    img = resize(img, size, size);
+    return opts.centerCrop ? centerCrop(img, 0.9) : img;
+  }
+
+  /** Projected patch embeddings [patches, d] of an image already at the backbone's size. */
+  embedImage(img: RgbImage): Tensor {
+    const features = this.vision.map((vit, i) => vit.forward(patchify(img, vit.cfg.patchSize, this.config.vision[i]!.mean, this.config.vision[i]!.std)));
+    return this.projector.forward(features.length === 2 ? concatColumns(features[0]!, features[1]!) : features[0]!);
+  }
+
+  /** The decoder's input: [BOS, image patches, prompt tokens] as embeddings [P, d]. */
+  prefix(img: RgbImage, instruction: string): Tensor {
+    const ids = this.tokenizer.promptIds(instruction);
+    const text = this.llm.embed(ids);
+    return concatRows([text.slice(0, 1), this.embedImage(img), text.slice(1, ids.length)]);
+  }
+
+  /** The norm_stats entry to use: the one asked for, or the only one. */
+  normStats(unnormKey?: string) {
+    const keys = Object.keys(this.config.normStats);
+    if (unnormKey !== undefined) {
+      const s = this.config.normStats[unnormKey];
+      if (!s) throw new Error(`unknown unnorm_key "${unnormKey}"; this model has: ${keys.join(', ') || '(none)'}`);
+      return s.action;
+    }
+    if (keys.length === 1) return this.config.normStats[keys[0]!]!.action;
+    throw new Error(keys.length === 0 ? 'this model has no norm_stats to un-normalize with' : `several datasets (${keys.join(', ')}): pass unnormKey`);
+  }
+
+  predictAction(image: RgbImage, instruction: string, opts: PredictOptions & ObservationOptions = {}): PolicyOutput {
+    if (!instruction.trim()) throw new Error('instruction is empty');
+    const stats = this.normStats(opts.unnormKey);
+    const t0 = performance.now();
+    const prefix = this.prefix(this.prepareImage(image, opts), instruction);
+    const visionMs = performance.now() - t0;
+    const { tokens, stats: decodeStats } = (opts.decoder ?? this.decoder).decode(prefix, ACTION_DIMS);
+    const normalized = this.actionTokenizer.decode(tokens);
+    return {
+      action: unnormalizeAction(normalized, stats),
+      normalized,
+      tokens,
+      stats: decodeStats,
+      timings: { visionMs, prefillMs: decodeStats.prefillMs, decodeMs: decodeStats.totalMs - decodeStats.prefillMs, totalMs: performance.now() - t0 },
+    };
+  }
+}

@@ -1,0 +1,114 @@
+import { add, attention, concatRows, gelu, layerNorm, linear, mul, Tensor } from '../ops/index.js';
+import type { VitConfig } from './config.js';
+import type { TensorSource } from './llama.js';
+
+interface VitBlockWeights {
+  norm1: [Tensor, Tensor];
+  /** timm's fused qkv weight [3·width, width], split into its q, k, v row blocks (views, no copy). */
+  q: [Tensor, Tensor];
+  k: [Tensor, Tensor];
+  v: [Tensor, Tensor];
+  proj: [Tensor, Tensor];
+  norm2: [Tensor, Tensor];
+  fc1: [Tensor, Tensor];
+  fc2: [Tensor, Tensor];
+  ls1: Tensor | null;
+  ls2: Tensor | null;
+}
+
+/**
+ * A timm VisionTransformer as OpenVLA uses it (DINOv2 with registers and LayerScale, or SigLIP):
+ * patch embedding, position embedding, class and register tokens, pre-norm blocks. `forward`
+ * returns the patch tokens after the SECOND-TO-LAST block, without the final norm.
+ */
+export class VisionTransformer {
+  private constructor(
+    readonly cfg: VitConfig,
+    private readonly patchW: Tensor,
+    private readonly patchB: Tensor,
+    private readonly posEmbed: Tensor,
+    private readonly cls: Tensor | null,
+    private readonly reg: Tensor | null,
+    private readonly blocks: VitBlockWeights[],
+  ) {}
+
+  get numPatches(): number {
+    return (this.cfg.imageSize / this.cfg.patchSize) ** 2;
+  }
+
+  static load(get: TensorSource, prefix: string, cfg: VitConfig): VisionTransformer {
+    const { width: d, patchSize: p } = cfg;
+    const n = (cfg.imageSize / p) ** 2;
+    const posRows = probeRows(get, `${prefix}pos_embed`, cfg.classToken ? [n, n + 1] : [n], d);
+    const pair = (name: string, shape: number[]): [Tensor, Tensor] => [get(`${name}.weight`, shape), get(`${name}.bias`, [shape[0]!])];
+    const blocks: VitBlockWeights[] = [];
+    // The last block's output is never used: OpenVLA reads the second-to-last block.
+    for (let i = 0; i < cfg.depth - 1; i++) {
+      const b = `${prefix}blocks.${i}`;
+      const [qkvW, qkvB] = pair(`${b}.attn.qkv`, [3 * d, d]);
+      blocks.push({
+        norm1: pair(`${b}.norm1`, [d]),
+        q: [qkvW.slice(0, d), qkvB.slice(0, d)],
+        k: [qkvW.slice(d, 2 * d), qkvB.slice(d, 2 * d)],
+        v: [qkvW.slice(2 * d, 3 * d), qkvB.slice(2 * d, 3 * d)],
+        proj: pair(`${b}.attn.proj`, [d, d]),
+        norm2: pair(`${b}.norm2`, [d]),
+        fc1: pair(`${b}.mlp.fc1`, [cfg.mlpHidden, d]),
+        fc2: pair(`${b}.mlp.fc2`, [d, cfg.mlpHidden]),
+        ls1: cfg.layerScale ? get(`${b}.ls1.gamma`, [d]) : null,
+        ls2: cfg.layerScale ? get(`${b}.ls2.gamma`, [d]) : null,
+      });
+    }
+    return new VisionTransformer(
+      cfg,
+      get(`${prefix}patch_embed.proj.weight`, [d, 3, p, p]).reshape([d, 3 * p * p]),
+      get(`${prefix}patch_embed.proj.bias`, [d]),
+      posRows,
+      cfg.classToken ? get(`${prefix}cls_token`, [1, 1, d]).reshape([1, d]) : null,
+      cfg.registers > 0 ? get(`${prefix}reg_token`, [1, cfg.registers, d]).reshape([cfg.registers, d]) : null,
+      blocks,
+    );
+  }
+
+  /** patches [numPatches, 3·p·p] (see image.ts patchify) -> patch tokens [numPatches, width]. */
+  forward(patches: Tensor): Tensor {
+    const n = this.numPatches;
+    if (patches.rows !== n) throw new Error(`VisionTransformer: ${patches.rows} patches, expected ${n}`);
+    const embedded = linear(patches, this.patchW, this.patchB);
+    // Position embeddings cover the patches, plus the class token when the table has one more row.
+    const posForCls = this.posEmbed.rows === n + 1;
+    const tokens = add(embedded, posForCls ? this.posEmbed.slice(1, n + 1) : this.posEmbed);
+    const prefix: Tensor[] = [];
+    if (this.cls) prefix.push(posForCls ? add(this.cls, this.posEmbed.slice(0, 1)) : this.cls);
+    if (this.reg) prefix.push(this.reg);
+    let x = prefix.length ? concatRows([...prefix, tokens]) : tokens;
+    for (const b of this.blocks) x = this.block(x, b);
+    return x.slice(x.rows - n, x.rows);
+  }
+
+  private block(x: Tensor, b: VitBlockWeights): Tensor {
+    const { eps, nHeads, gelu: kind } = this.cfg;
+    const h = layerNorm(x, ...b.norm1, eps);
+    const a = attention(linear(h, ...b.q), linear(h, ...b.k), linear(h, ...b.v), null, { nHeads, nKvHeads: nHeads });
+    let y = linear(a, ...b.proj);
+    if (b.ls1) y = mul(y, b.ls1);
+    const x1 = add(x, y);
+    let m = linear(gelu(linear(layerNorm(x1, ...b.norm2, eps), ...b.fc1), kind), ...b.fc2);
+    if (b.ls2) m = mul(m, b.ls2);
+    return add(x1, m);
+  }
+}
+
+/** Reads a [1, rows, d] table whose row count may be one of `rows` (timm's pos_embed with or without the class token). */
+function probeRows(get: TensorSource, name: string, rows: number[], d: number): Tensor {
+  let last: Error | undefined;
+  for (const r of rows) {
+    try {
+      return get(name, [1, r, d]).reshape([r, d]);
+    } catch (e) {
+      last = e as Error;
+      if (!/shape/.test(last.message)) throw last;
+    }
+  }
+  throw last!;
+}
