@@ -9,3 +9,5 @@ export { DraftHead } from './draft-head.js';
 export { SpecDecoder, type SpecDecoderOptions } from './spec-decoder.js';
 export { AcceptanceTracker } from './acceptance-tracker.js';
 export { measureCostCurves, type CostCurves } from './cost-curve.js';
+export { loadDraftHead, saveDraftHead, randomDraftWeights } from './draft-io.js';
+export { createDecoder, type CreateDecoderOptions } from './create-decoder.js';
