@@ -5,6 +5,7 @@
 #define NAPI_VERSION 8
 #include <cblas.h>
 #include <node_api.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -266,7 +267,7 @@ static napi_value BlasInfo(napi_env env, napi_callback_info info) {
   napi_value obj, core, threads, config;
   CHECK(env, napi_create_object(env, &obj));
   CHECK(env, napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &core));
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &threads));
+  CHECK(env, napi_create_int32(env, omp_get_max_threads(), &threads));
   CHECK(env, napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &config));
   CHECK(env, napi_set_named_property(env, obj, "core", core));
   CHECK(env, napi_set_named_property(env, obj, "threads", threads));
@@ -304,6 +305,8 @@ static napi_value PeakGflops(napi_env env, napi_callback_info info) {
 static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  /* OpenMP threads split the work; OpenBLAS runs single-threaded inside each share (see sv_matmul). */
+  openblas_set_num_threads(1);
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),

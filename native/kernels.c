@@ -29,7 +29,7 @@
  * TILE_M rows of a. Rows past the edge (mb < TILE_M, nb < TILE_N) read a valid row again and their
  * results are dropped, which keeps the body fully unrolled.
  */
-static void skinny_tile(const float *a, const float *b, float *c, int m0, int mb, int j0, int nb, int N, int K) {
+static void skinny_tile(const float *a, const float *b, float *c, int m0, int mb, int j0, int nb, int ldc, int K) {
   const float *ar[TILE_M], *br[TILE_N];
   for (int i = 0; i < TILE_M; i++) ar[i] = a + (size_t)(m0 + (i < mb ? i : 0)) * K;
   for (int j = 0; j < TILE_N; j++) br[j] = b + (size_t)(j0 + (j < nb ? j : 0)) * K;
@@ -46,38 +46,71 @@ static void skinny_tile(const float *a, const float *b, float *c, int m0, int mb
     }
   }
   for (int i = 0; i < mb; i++)
-    for (int j = 0; j < nb; j++) c[(size_t)(m0 + i) * N + j0 + j] = _mm512_reduce_add_ps(acc[i][j]);
+    for (int j = 0; j < nb; j++) c[(size_t)(m0 + i) * ldc + j0 + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
 /*
- * a · bᵀ for a few rows of a (a decode step, or a draft tree being verified). OpenBLAS's sgemm runs far
- * below the memory bound for small M; this streams each weight row once, so verifying a few tokens
- * costs about as much as decoding one.
+ * a · bᵀ for a few rows of a (a decode step, or a draft tree being verified), into c with row stride
+ * ldc. OpenBLAS's sgemm runs far below the memory bound for small M; this streams each weight row
+ * once, so verifying a few tokens costs about as much as decoding one.
  */
-static void skinny_matmul_bt(const float *a, const float *b, float *c, int M, int N, int K) {
-#pragma omp parallel for schedule(static) if ((size_t)N * K >= PAR_MIN)
+static void skinny_matmul_bt(const float *a, const float *b, float *c, int M, int N, int K, int ldc) {
   for (int j0 = 0; j0 < N; j0 += TILE_N)
     for (int m0 = 0; m0 < M; m0 += TILE_M)
-      skinny_tile(a, b, c, m0, M - m0 < TILE_M ? M - m0 : TILE_M, j0, N - j0 < TILE_N ? N - j0 : TILE_N, N, K);
+      skinny_tile(a, b, c, m0, M - m0 < TILE_M ? M - m0 : TILE_M, j0, N - j0 < TILE_N ? N - j0 : TILE_N, ldc, K);
 }
 
-void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB) {
-  if (M == 1) {
+/* Multiply-adds below which a product runs on one thread: forking costs more than it saves. */
+#define PAR_MIN_FLOPS (1 << 16)
+
+/* Columns [n0, n1) of c = a · b (or a · bᵀ): one thread's share of a product. */
+static void matmul_slice(const float *a, const float *b, float *c, int M, int N, int K, int transB, int n0, int n1) {
+  int n = n1 - n0;
+  if (n <= 0) return;
+  if (transB && M > 1 && M <= SKINNY_MAX_M) {
+    skinny_matmul_bt(a, b + (size_t)n0 * K, c + n0, M, n, K, N);
+  } else if (M == 1) {
     /* One row: a matrix-vector product streams the weights once; gemm's packing would double the traffic. */
-    if (transB) cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, b, K, a, 1, 0.0f, c, 1);
-    else cblas_sgemv(CblasRowMajor, CblasTrans, K, N, 1.0f, b, N, a, 1, 0.0f, c, 1);
+    if (transB) cblas_sgemv(CblasRowMajor, CblasNoTrans, n, K, 1.0f, b + (size_t)n0 * K, K, a, 1, 0.0f, c + n0, 1);
+    else cblas_sgemv(CblasRowMajor, CblasTrans, K, n, 1.0f, b + n0, N, a, 1, 0.0f, c + n0, 1);
+  } else if (transB) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n, K, 1.0f, a, K, b + (size_t)n0 * K, K, 0.0f, c + n0, N);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, n, K, 1.0f, a, K, b + n0, N, 0.0f, c + n0, N);
+  }
+}
+
+/*
+ * Threads split the output columns (the weight rows of x·Wᵀ), each calling single-threaded OpenBLAS
+ * on its slice. One thread pool for everything: OpenBLAS's own threads spinning beside OpenMP's
+ * would oversubscribe the cores and stall both.
+ */
+void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB) {
+  if ((double)M * N * K < PAR_MIN_FLOPS || N < 64) {
+    matmul_slice(a, b, c, M, N, K, transB, 0, N);
     return;
   }
-  if (transB && M <= SKINNY_MAX_M) {
-    skinny_matmul_bt(a, b, c, M, N, K);
-    return;
+#pragma omp parallel
+  {
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    int chunk = ((N + nt - 1) / nt + 15) & ~15;
+    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    matmul_slice(a, b, c, M, N, K, transB, n0, n1);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, a, K, b,
-              transB ? K : N, 0.0f, c, N);
 }
 
 void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, M, b, N, 0.0f, c, N);
+  if ((double)M * N * K < PAR_MIN_FLOPS || N < 64) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, M, b, N, 0.0f, c, N);
+    return;
+  }
+#pragma omp parallel
+  {
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    int chunk = ((N + nt - 1) / nt + 15) & ~15;
+    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    if (n1 > n0) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, n1 - n0, K, 1.0f, a, M, b + n0, N, 0.0f, c + n0, N);
+  }
 }
 
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out) {
@@ -194,31 +227,40 @@ void sv_softmax(const float *x, float *out, int rows, int cols) {
   for (int r = 0; r < rows; r++) softmax_row(x + (size_t)r * cols, out + (size_t)r * cols, cols);
 }
 
+/* One head of attention: scores = scale·q_h k_hᵀ + mask, row softmax, out_h = scores · v_h. */
+static void attention_head(const float *q, const float *k, const float *v, const float *mask, float *out, float *scores,
+                           int h, int T, int S, int nHeads, int nKvHeads, int headDim) {
+  int group = nHeads / nKvHeads, qWidth = nHeads * headDim, kvWidth = nKvHeads * headDim;
+  const float *qh = q + (size_t)h * headDim;
+  const float *kh = k + (size_t)(h / group) * headDim;
+  const float *vh = v + (size_t)(h / group) * headDim;
+  /* The head's columns are read in place through the leading dimensions. */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, 1.0f / sqrtf((float)headDim), qh, qWidth, kh,
+              kvWidth, 0.0f, scores, S);
+  for (int t = 0; t < T; t++) {
+    float *row = scores + (size_t)t * S;
+    if (mask)
+      for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
+    softmax_row(row, row, S);
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, headDim, S, 1.0f, scores, S, vh, kvWidth, 0.0f,
+              out + (size_t)h * headDim, qWidth);
+}
+
 int sv_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
                  int T, int S, int nHeads, int nKvHeads, int headDim) {
-  int group = nHeads / nKvHeads, qWidth = nHeads * headDim, kvWidth = nKvHeads * headDim;
-  float scale = 1.0f / sqrtf((float)headDim);
-  float *scores = malloc(sizeof(float) * (size_t)T * (S > 0 ? S : 1));
-  if (!scores) return -1;
-  for (int h = 0; h < nHeads; h++) {
-    const float *qh = q + (size_t)h * headDim;
-    const float *kh = k + (size_t)(h / group) * headDim;
-    const float *vh = v + (size_t)(h / group) * headDim;
-    float *oh = out + (size_t)h * headDim;
-    /* scores[T,S] = scale * q_h k_hᵀ, reading the head's columns in place through the leading dimensions. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, scale, qh, qWidth, kh, kvWidth, 0.0f,
-                scores, S);
-    for (int t = 0; t < T; t++) {
-      float *row = scores + (size_t)t * S;
-      if (mask)
-        for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
-      softmax_row(row, row, S);
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, headDim, S, 1.0f, scores, S, vh, kvWidth, 0.0f, oh,
-                qWidth);
+  int failed = 0;
+  /* Heads run in parallel, each thread with its own scores buffer. */
+#pragma omp parallel if ((double)T * S * headDim * nHeads >= PAR_MIN_FLOPS) reduction(| : failed)
+  {
+    float *scores = malloc(sizeof(float) * (size_t)T * (S > 0 ? S : 1));
+    failed = scores == NULL;
+#pragma omp for schedule(static)
+    for (int h = 0; h < nHeads; h++)
+      if (scores) attention_head(q, k, v, mask, out, scores, h, T, S, nHeads, nKvHeads, headDim);
+    free(scores);
   }
-  free(scores);
-  return 0;
+  return failed ? -1 : 0;
 }
 
 void sv_embedding(const float *table, const int32_t *ids, size_t n, float *out, int dim) {
@@ -295,12 +337,14 @@ double sv_blas_sgemm_seconds(int M, int N, int K, int iters) {
   for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
   for (size_t i = 0; i < (size_t)N * K; i++) b[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
   double best = INFINITY;
+  openblas_set_num_threads(omp_get_max_threads());
   for (int it = 0; it <= iters; it++) {
     double t0 = now_seconds();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
     double dt = now_seconds() - t0;
     if (it > 0 && dt < best) best = dt; /* the first call is a warm-up */
   }
+  openblas_set_num_threads(1);
   free(a), free(b), free(c);
   return best;
 }

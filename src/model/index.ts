@@ -13,3 +13,4 @@ export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
 export { VlaPolicy, ACTION_DIMS, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
 export { writeTinyCheckpoint, type TinyCheckpointOptions } from './tiny-checkpoint.js';
 export { buildWordTokenizer, splitWords } from './word-tokenizer.js';
+export { encodePng, decodePng } from './png.js';

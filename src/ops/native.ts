@@ -4,7 +4,7 @@ import type { Kernels } from './kernels.js';
 
 /** The OpenBLAS Node-API addon: the Kernels plus what only native code can measure. */
 export interface NativeAddon extends Omit<Kernels, 'name'> {
-  /** OpenBLAS core name in use (e.g. "SkylakeX"), thread count and build config. */
+  /** OpenBLAS core name in use (e.g. "SkylakeX"), the worker threads (OpenMP) and OpenBLAS's build config. */
   blasInfo(): { core: string; threads: number; config: string };
   /** Seconds per call of a direct cblas_sgemm C[M,N] = A[M,K]·B[N,K]ᵀ on buffers owned by C, best of `iters`. */
   blasSgemmSeconds(M: number, N: number, K: number, iters: number): number;
@@ -57,8 +57,6 @@ function cpuFlags(): Set<string> {
 export function loadNative(): NativeLoad {
   if (loaded) return loaded;
   const core = chooseCoreType();
-  // OpenMP threads that spin after a parallel loop steal a core from OpenBLAS's own threads.
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const path = process.env.SPEC_VLA_NATIVE_PATH ?? new URL('../../../build/Release/spec_vla_native.node', import.meta.url).pathname;
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
