@@ -1,0 +1,182 @@
+import type { RgbImage } from '../model/index.js';
+
+/**
+ * A small z-buffered triangle rasterizer for MuJoCo's geoms (no GL in Node): boxes, cylinders,
+ * spheres and planes from their world poses, flat Lambert shading with one directional light.
+ */
+export interface Camera {
+  eye: [number, number, number];
+  target: [number, number, number];
+  /** Vertical field of view, degrees. */
+  fovy: number;
+}
+
+/** The agent view: in front of the table, looking down at it. */
+export const AGENT_VIEW: Camera = { eye: [0, -0.62, 0.55], target: [0, 0.02, 0.02], fovy: 50 };
+
+export interface GeomPose {
+  type: number; // mjtGeom: 0 plane, 2 sphere, 5 cylinder, 6 box
+  size: ArrayLike<number>;
+  pos: ArrayLike<number>;
+  /** Row-major 3x3 rotation. */
+  mat: ArrayLike<number>;
+  rgba: ArrayLike<number>;
+}
+
+type V3 = [number, number, number];
+const sub = (a: V3, b: V3): V3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const dot = (a: V3, b: V3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const cross = (a: V3, b: V3): V3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const norm = (a: V3): V3 => {
+  const l = Math.hypot(...a) || 1;
+  return [a[0] / l, a[1] / l, a[2] / l];
+};
+
+/** Local-frame triangles of a unit primitive, cached per (type, segments). */
+const meshCache = new Map<string, V3[][]>();
+
+function cylinderMesh(segments: number): V3[][] {
+  const tris: V3[][] = [];
+  for (let i = 0; i < segments; i++) {
+    const a0 = (2 * Math.PI * i) / segments;
+    const a1 = (2 * Math.PI * (i + 1)) / segments;
+    const p0: V3 = [Math.cos(a0), Math.sin(a0), 0];
+    const p1: V3 = [Math.cos(a1), Math.sin(a1), 0];
+    const [b0, b1, t0, t1]: V3[] = [[p0[0], p0[1], -1], [p1[0], p1[1], -1], [p0[0], p0[1], 1], [p1[0], p1[1], 1]];
+    tris.push([b0!, b1!, t1!], [b0!, t1!, t0!], [[0, 0, 1], t0!, t1!], [[0, 0, -1], b1!, b0!]);
+  }
+  return tris;
+}
+
+function boxMesh(): V3[][] {
+  const c = (x: number, y: number, z: number): V3 => [x, y, z];
+  const f = (a: V3, b: V3, cc: V3, d: V3) => [[a, b, cc], [a, cc, d]] as V3[][];
+  return [
+    ...f(c(-1, -1, 1), c(1, -1, 1), c(1, 1, 1), c(-1, 1, 1)),
+    ...f(c(-1, 1, -1), c(1, 1, -1), c(1, -1, -1), c(-1, -1, -1)),
+    ...f(c(-1, -1, -1), c(1, -1, -1), c(1, -1, 1), c(-1, -1, 1)),
+    ...f(c(1, 1, -1), c(-1, 1, -1), c(-1, 1, 1), c(1, 1, 1)),
+    ...f(c(1, -1, -1), c(1, 1, -1), c(1, 1, 1), c(1, -1, 1)),
+    ...f(c(-1, 1, -1), c(-1, -1, -1), c(-1, -1, 1), c(-1, 1, 1)),
+  ];
+}
+
+function sphereMesh(): V3[][] {
+  const tris: V3[][] = [];
+  const rings = 6;
+  const segs = 10;
+  const at = (r: number, s: number): V3 => {
+    const th = (Math.PI * r) / rings;
+    const ph = (2 * Math.PI * s) / segs;
+    return [Math.sin(th) * Math.cos(ph), Math.sin(th) * Math.sin(ph), Math.cos(th)];
+  };
+  for (let r = 0; r < rings; r++) for (let s = 0; s < segs; s++) tris.push([at(r, s), at(r + 1, s), at(r + 1, s + 1)], [at(r, s), at(r + 1, s + 1), at(r, s + 1)]);
+  return tris;
+}
+
+function unitMesh(type: number): V3[][] {
+  const key = String(type);
+  let m = meshCache.get(key);
+  if (!m) {
+    m = type === 5 ? cylinderMesh(20) : type === 2 ? sphereMesh() : boxMesh();
+    meshCache.set(key, m);
+  }
+  return m;
+}
+
+/** Scale of the unit mesh for a geom's MuJoCo size. */
+function meshScale(g: GeomPose): V3 {
+  const s = g.size;
+  if (g.type === 0) return [s[0] || 2, s[1] || 2, 0];
+  if (g.type === 2) return [s[0]!, s[0]!, s[0]!];
+  if (g.type === 5) return [s[0]!, s[0]!, s[1]!];
+  return [s[0]!, s[1]!, s[2]!];
+}
+
+export class Rasterizer {
+  readonly color: Uint8Array;
+  private readonly depth: Float32Array;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.color = new Uint8Array(width * height * 3);
+    this.depth = new Float32Array(width * height);
+  }
+
+  render(geoms: readonly GeomPose[], cam: Camera, background: V3 = [0.78, 0.84, 0.9]): RgbImage {
+    const { width: W, height: H } = this;
+    for (let i = 0; i < W * H; i++) {
+      // A vertical gradient sky so the frame is never flat.
+      const t = Math.floor(i / W) / H;
+      this.color[i * 3] = Math.round(255 * background[0] * (1 - 0.25 * t));
+      this.color[i * 3 + 1] = Math.round(255 * background[1] * (1 - 0.25 * t));
+      this.color[i * 3 + 2] = Math.round(255 * background[2] * (1 - 0.25 * t));
+    }
+    this.depth.fill(Infinity);
+    const fwd = norm(sub(cam.target, cam.eye));
+    const right = norm(cross(fwd, [0, 0, 1]));
+    const up = cross(right, fwd);
+    const f = 1 / Math.tan((cam.fovy * Math.PI) / 360);
+    const light = norm([0.3, -0.5, 1]);
+    const project = (p: V3): V3 => {
+      const d = sub(p, cam.eye);
+      const z = dot(d, fwd);
+      return [W / 2 + ((dot(d, right) * f) / z) * (H / 2), H / 2 - ((dot(d, up) * f) / z) * (H / 2), z];
+    };
+    for (const g of geoms) {
+      if (g.rgba[3]! <= 0) continue;
+      const sc = meshScale(g);
+      const m = g.mat;
+      const world = (v: V3): V3 => {
+        const x = v[0] * sc[0];
+        const y = v[1] * sc[1];
+        const z = v[2] * sc[2];
+        return [g.pos[0]! + m[0]! * x + m[1]! * y + m[2]! * z, g.pos[1]! + m[3]! * x + m[4]! * y + m[5]! * z, g.pos[2]! + m[6]! * x + m[7]! * y + m[8]! * z];
+      };
+      const tris = g.type === 0 ? [[[-1, -1, 0], [1, -1, 0], [1, 1, 0]], [[-1, -1, 0], [1, 1, 0], [-1, 1, 0]]] as V3[][] : unitMesh(g.type);
+      for (const t of tris) {
+        const a = world(t[0]!);
+        const b = world(t[1]!);
+        const c = world(t[2]!);
+        const n = norm(cross(sub(b, a), sub(c, a)));
+        if (dot(n, sub(a, cam.eye)) >= 0) continue; // back face
+        const shade = 0.45 + 0.55 * Math.max(0, dot(n, light));
+        this.fill(project(a), project(b), project(c), [g.rgba[0]! * shade, g.rgba[1]! * shade, g.rgba[2]! * shade]);
+      }
+    }
+    return { width: W, height: H, data: this.color.slice() };
+  }
+
+  private fill(a: V3, b: V3, c: V3, rgb: V3): void {
+    if (a[2] <= 0.01 || b[2] <= 0.01 || c[2] <= 0.01) return;
+    const { width: W, height: H } = this;
+    const minX = Math.max(0, Math.floor(Math.min(a[0], b[0], c[0])));
+    const maxX = Math.min(W - 1, Math.ceil(Math.max(a[0], b[0], c[0])));
+    const minY = Math.max(0, Math.floor(Math.min(a[1], b[1], c[1])));
+    const maxY = Math.min(H - 1, Math.ceil(Math.max(a[1], b[1], c[1])));
+    const area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+    if (Math.abs(area) < 1e-9) return;
+    const r = Math.round(255 * Math.min(1, rgb[0]));
+    const gg = Math.round(255 * Math.min(1, rgb[1]));
+    const bb = Math.round(255 * Math.min(1, rgb[2]));
+    for (let y = minY; y <= maxY; y++) {
+      const py = y + 0.5;
+      for (let x = minX; x <= maxX; x++) {
+        const px = x + 0.5;
+        const w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
+        const w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+        const w2 = 1 - w0 - w1;
+        if (w0 < 0 || w1 < 0 || w2 < 0) continue;
+        const z = 1 / (w0 / a[2] + w1 / b[2] + w2 / c[2]);
+        const i = y * W + x;
+        if (z >= this.depth[i]!) continue;
+        this.depth[i] = z;
+        this.color[i * 3] = r;
+        this.color[i * 3 + 1] = gg;
+        this.color[i * 3 + 2] = bb;
+      }
+    }
+  }
+}
