@@ -44,7 +44,7 @@ test('a single-backbone f16 checkpoint loads too', () => {
 
 function rewrite(dir: string, edit: (m: Map<string, Tensor>) => void): void {
   const path = join(dir, 'model.safetensors');
-  const file = SafetensorsFile.read(path);
+  const file = SafetensorsFile.open(path);
   const m = new Map([...file.entries.keys()].map((k) => [k, file.tensor(k)]));
   edit(m);
   writeFileSync(path, encodeSafetensors(m));

@@ -5,11 +5,19 @@ import { decode16, encode16, Tensor } from '../ops/index.js';
 /**
  * safetensors: an 8-byte little-endian header length N, N bytes of JSON
  * `{ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: {...} }`, then the raw
- * little-endian tensor bytes (offsets are relative to the end of the header). Weights are loaded
- * as float32; F16/BF16 are decoded once, F32 is viewed in place when aligned.
+ * little-endian tensor bytes (offsets are relative to the end of the header).
+ *
+ * Only the header is read when a file is opened. Each tensor is then read with positioned reads
+ * straight into its destination: F32 bytes land in the tensor's own Float32Array, F16/BF16 bytes in
+ * a scratch array that is decoded once to float32. A shard is never held in memory as a whole, so
+ * multi-gigabyte shards (larger than Node's 4 GiB Buffer limit) load with no second copy.
  */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
 const BYTES: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2 };
+/** The format caps the header at 100 MB; anything larger is not a safetensors file. */
+const MAX_HEADER = 100_000_000;
+/** readSync moves at most 2 GiB per call. */
+const MAX_READ = 1 << 30;
 
 interface HeaderEntry {
   dtype: string;
@@ -17,63 +25,58 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** One safetensors file, read with a single read of the whole file. */
 export class SafetensorsFile {
   private constructor(
     readonly path: string,
-    private readonly bytes: Buffer,
     private readonly dataStart: number,
     readonly entries: ReadonlyMap<string, HeaderEntry>,
     readonly metadata: Record<string, string>,
   ) {}
 
-  static read(path: string): SafetensorsFile {
+  /** Reads and checks the header; tensor data stays on disk until asked for. */
+  static open(path: string): SafetensorsFile {
     if (!existsSync(path)) throw new Error(`${path}: file not found`);
     const fd = openSync(path, 'r');
-    let bytes: Buffer;
     try {
       const size = fstatSync(fd).size;
-      bytes = Buffer.allocUnsafe(size);
-      let off = 0;
-      while (off < size) {
-        const n = readSync(fd, bytes, off, size - off, off);
-        if (n === 0) break;
-        off += n;
+      if (size < 8) throw new Error(`${path}: not a safetensors file (only ${size} bytes)`);
+      const lengthBytes = Buffer.alloc(8);
+      readExactly(fd, lengthBytes, 0, path, 'the header length');
+      const n = lengthBytes.readBigUInt64LE(0);
+      if (n < 2n || n > BigInt(Math.min(MAX_HEADER, size - 8))) {
+        throw new Error(`${path}: not a safetensors file, or truncated (header length ${n} for a file of ${size} bytes)`);
       }
+      const headerBytes = Buffer.alloc(Number(n));
+      readExactly(fd, headerBytes, 8, path, 'the header');
+      let header: unknown;
+      try {
+        header = JSON.parse(headerBytes.toString('utf8'));
+      } catch {
+        throw new Error(`${path}: not a safetensors file (header is not JSON)`);
+      }
+      if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${path}: not a safetensors file (header is not a JSON object)`);
+      const dataStart = 8 + Number(n);
+      const dataLength = size - dataStart;
+      const entries = new Map<string, HeaderEntry>();
+      let metadata: Record<string, string> = {};
+      for (const [name, value] of Object.entries(header)) {
+        if (name === '__metadata__') {
+          metadata = value as Record<string, string>;
+          continue;
+        }
+        const e = value as HeaderEntry;
+        const validShape = Array.isArray(e?.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0);
+        const validOffsets = Array.isArray(e?.data_offsets) && e.data_offsets.length === 2 && Number.isInteger(e.data_offsets[0]) && e.data_offsets[0] >= 0 && e.data_offsets[1] >= e.data_offsets[0];
+        if (typeof e?.dtype !== 'string' || !validShape || !validOffsets) throw new Error(`${path}: tensor ${name} has a malformed header entry`);
+        if (e.data_offsets[1] > dataLength) {
+          throw new Error(`${path}: tensor ${name} ends at data byte ${e.data_offsets[1]} but the file holds ${dataLength} data bytes (truncated file)`);
+        }
+        entries.set(name, e);
+      }
+      return new SafetensorsFile(path, dataStart, entries, metadata);
     } finally {
       closeSync(fd);
     }
-    return SafetensorsFile.parse(bytes, path);
-  }
-
-  static parse(bytes: Buffer, path = '<buffer>'): SafetensorsFile {
-    if (bytes.length < 8) throw new Error(`${path}: not a safetensors file (only ${bytes.length} bytes)`);
-    const n = bytes.readBigUInt64LE(0);
-    if (n > BigInt(bytes.length - 8) || n < 2n) throw new Error(`${path}: not a safetensors file, or truncated (header length ${n} for ${bytes.length} bytes)`);
-    let header: Record<string, unknown>;
-    try {
-      header = JSON.parse(bytes.toString('utf8', 8, 8 + Number(n))) as Record<string, unknown>;
-    } catch {
-      throw new Error(`${path}: not a safetensors file (header is not JSON)`);
-    }
-    const dataStart = 8 + Number(n);
-    const dataLength = bytes.length - dataStart;
-    const entries = new Map<string, HeaderEntry>();
-    let metadata: Record<string, string> = {};
-    for (const [name, value] of Object.entries(header)) {
-      if (name === '__metadata__') {
-        metadata = value as Record<string, string>;
-        continue;
-      }
-      const e = value as HeaderEntry;
-      if (!e || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || typeof e.dtype !== 'string') {
-        throw new Error(`${path}: tensor ${name} has a malformed header entry`);
-      }
-      const end = e.data_offsets[1];
-      if (end > dataLength) throw new Error(`${path}: tensor ${name} ends at byte ${end} but the file holds ${dataLength} data bytes (truncated file)`);
-      entries.set(name, e);
-    }
-    return new SafetensorsFile(path, bytes, dataStart, entries, metadata);
   }
 
   has(name: string): boolean {
@@ -94,19 +97,35 @@ export class SafetensorsFile {
     if (end - begin !== count * BYTES[dtype]) {
       throw new Error(`${this.path}: tensor ${name} holds ${end - begin} bytes, but [${e.shape.join(', ')}] ${dtype} needs ${count * BYTES[dtype]}`);
     }
-    const offset = this.bytes.byteOffset + this.dataStart + begin;
-    if (dtype === 'F32') {
-      const data = offset % 4 === 0 ? new Float32Array(this.bytes.buffer, offset, count) : new Float32Array(this.bytes.buffer.slice(offset, offset + count * 4));
-      return new Tensor(data, e.shape);
+    const fd = openSync(this.path, 'r');
+    try {
+      // Typed arrays use the host's byte order; every platform Node targets here is little-endian, like the format.
+      if (dtype === 'F32') {
+        const data = new Float32Array(count);
+        readExactly(fd, new Uint8Array(data.buffer), this.dataStart + begin, this.path, `tensor ${name}`);
+        return new Tensor(data, e.shape);
+      }
+      const bits = new Uint16Array(count);
+      readExactly(fd, new Uint8Array(bits.buffer), this.dataStart + begin, this.path, `tensor ${name}`);
+      return decode16(bits, dtype, e.shape);
+    } finally {
+      closeSync(fd);
     }
-    const bits = offset % 2 === 0 ? new Uint16Array(this.bytes.buffer, offset, count) : new Uint16Array(this.bytes.buffer.slice(offset, offset + count * 2));
-    return decode16(bits, dtype, e.shape);
+  }
+}
+
+function readExactly(fd: number, target: Uint8Array, position: number, path: string, what: string): void {
+  let off = 0;
+  while (off < target.length) {
+    const n = readSync(fd, target, off, Math.min(target.length - off, MAX_READ), position + off);
+    if (n === 0) throw new Error(`${path}: ${what} is cut short at byte ${position + off} (truncated file)`);
+    off += n;
   }
 }
 
 /**
  * A checkpoint: one `model.safetensors`, or shards listed by `model.safetensors.index.json`
- * (`{ "weight_map": { name: shard file } }`). Shards are read lazily, once each.
+ * (`{ "weight_map": { name: shard file } }`). Each shard's header is read once, when first needed.
  */
 export class Checkpoint {
   private readonly files = new Map<string, SafetensorsFile>();
@@ -125,12 +144,12 @@ export class Checkpoint {
       } catch (e) {
         throw new Error(`${index}: not valid JSON (${(e as Error).message})`);
       }
-      if (!parsed.weight_map) throw new Error(`${index}: no weight_map`);
+      if (typeof parsed?.weight_map !== 'object' || parsed.weight_map === null) throw new Error(`${index}: no weight_map`);
       return new Checkpoint(dir, new Map(Object.entries(parsed.weight_map)));
     }
     const single = join(dir, 'model.safetensors');
     if (!existsSync(single)) throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
-    const file = SafetensorsFile.read(single);
+    const file = SafetensorsFile.open(single);
     const ckpt = new Checkpoint(dir, new Map([...file.entries.keys()].map((k) => [k, 'model.safetensors'])));
     ckpt.files.set('model.safetensors', file);
     return ckpt;
@@ -144,7 +163,7 @@ export class Checkpoint {
     return this.weightMap.has(name);
   }
 
-  /** A tensor's shape from its shard's header, without decoding it. */
+  /** A tensor's shape from its shard's header, without reading its data. */
   shape(name: string): readonly number[] | undefined {
     const shard = this.weightMap.get(name);
     return shard === undefined ? undefined : this.file(shard).entries.get(name)?.shape;
@@ -153,7 +172,7 @@ export class Checkpoint {
   private file(shard: string): SafetensorsFile {
     let file = this.files.get(shard);
     if (!file) {
-      file = SafetensorsFile.read(join(this.dir, shard));
+      file = SafetensorsFile.open(join(this.dir, shard));
       this.files.set(shard, file);
     }
     return file;
@@ -166,7 +185,7 @@ export class Checkpoint {
   }
 }
 
-/** Serializes tensors (stored as `dtype`) into safetensors bytes, names sorted, 8-byte aligned data. */
+/** Serializes tensors (stored as `dtype`) into safetensors bytes, names sorted, data 8-byte aligned. */
 export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, dtype: SafetensorsDType = 'F32', metadata?: Record<string, string>): Buffer {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
