@@ -9,6 +9,7 @@ import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from 
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
+import { registerSimCommand } from './sim-command.js';
 
 const program = new Command();
 program
@@ -151,6 +152,8 @@ program
     console.log('\nThe demo model has random weights: its draft is rarely right, so strict and relaxed:9 gain nothing here;');
     console.log('relaxed:255 accepts every drafted action token and shows the mechanism at full acceptance.');
   });
+
+registerSimCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`spec-vla: ${e.message}`);

@@ -12,7 +12,7 @@ export interface Camera {
 }
 
 /** The agent view: in front of the table, looking down at it. */
-export const AGENT_VIEW: Camera = { eye: [0, -0.62, 0.55], target: [0, 0.02, 0.02], fovy: 50 };
+export const AGENT_VIEW: Camera = { eye: [0, -0.5, 0.42], target: [0, 0.03, 0.0], fovy: 48 };
 
 export interface GeomPose {
   type: number; // mjtGeom: 0 plane, 2 sphere, 5 cylinder, 6 box
