@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NormStats } from './action-tokenizer.js';
+import { N_BINS, type NormStats } from './action-tokenizer.js';
 import type { LlamaConfig } from './llama.js';
 
 /** One ViT of the vision backbone (timm VisionTransformer sizes). */
@@ -39,7 +39,8 @@ const HALF: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.5, 0.5, 0.5], std: [0.5
 /** The timm backbones OpenVLA uses, by id. */
 const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize'>> = {
   'vit_large_patch14_reg4_dinov2.lvd142m': { patchSize: 14, width: 1024, depth: 24, nHeads: 16, mlpHidden: 4096, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, ...IMAGENET },
-  'vit_so400m_patch14_siglip_224': { patchSize: 14, width: 1152, depth: 27, nHeads: 16, mlpHidden: 4304, registers: 0, classToken: false, layerScale: false, gelu: 'tanh', eps: 1e-6, ...HALF },
+  // timm builds this SigLIP with its default nn.GELU (erf), not big_vision's tanh approximation.
+  'vit_so400m_patch14_siglip_224': { patchSize: 14, width: 1152, depth: 27, nHeads: 16, mlpHidden: 4304, registers: 0, classToken: false, layerScale: false, gelu: 'erf', eps: 1e-6, ...HALF },
 };
 
 type Json = Record<string, unknown>;
@@ -52,26 +53,38 @@ function need<T>(obj: Json, key: string, where: string, check: (v: unknown) => b
 const isPosInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
+/**
+ * Hugging Face LlamaConfig defaults (Llama-2-7B sizes). OpenVLA's config.json gives only
+ * `text_config: { model_type, pad_token_id, torch_dtype, vocab_size }` and the model is built from
+ * these defaults, rms_norm_eps 1e-6 included, so a missing key means its default here too.
+ */
+const LLAMA_DEFAULTS = { hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, rms_norm_eps: 1e-6, rope_theta: 10000 };
+
 export function parseVlaConfig(json: Json, where = 'config.json'): VlaConfig {
-  const text = need<Json>(json, 'text_config', where, (v) => typeof v === 'object' && v !== null, 'an object');
+  const given = need<Json>(json, 'text_config', where, (v) => typeof v === 'object' && v !== null, 'an object');
+  const text: Json = { ...LLAMA_DEFAULTS, ...given };
   const tw = `${where} text_config`;
-  const hidden = need<number>(text, 'hidden_size', tw, isPosInt, 'a positive integer');
-  const nHeads = need<number>(text, 'num_attention_heads', tw, isPosInt, 'a positive integer');
-  const paddedVocab = need<number>(text, 'vocab_size', tw, isPosInt, 'a positive integer');
+  const int = (k: string) => need<number>(text, k, tw, isPosInt, 'a positive integer');
+  const num = (k: string) => need<number>(text, k, tw, (v) => isNum(v) && (v as number) > 0, 'a positive number');
+  const hidden = int('hidden_size');
+  const nHeads = int('num_attention_heads');
+  const paddedVocab = int('vocab_size');
   const llm: LlamaConfig = {
     vocabSize: paddedVocab,
     hidden,
-    intermediate: need<number>(text, 'intermediate_size', tw, isPosInt, 'a positive integer'),
-    nLayers: need<number>(text, 'num_hidden_layers', tw, isPosInt, 'a positive integer'),
+    intermediate: int('intermediate_size'),
+    nLayers: int('num_hidden_layers'),
     nHeads,
-    nKvHeads: (text.num_key_value_heads as number | undefined) ?? nHeads,
-    ropeTheta: (text.rope_theta as number | undefined) ?? 10000,
-    eps: (text.rms_norm_eps as number | undefined) ?? 1e-6,
+    nKvHeads: text.num_key_value_heads === undefined || text.num_key_value_heads === null ? nHeads : int('num_key_value_heads'),
+    ropeTheta: num('rope_theta'),
+    eps: num('rms_norm_eps'),
   };
+  if (text.rope_scaling) throw new Error(`${tw}: rope_scaling is not supported`);
   if (hidden % nHeads !== 0 || nHeads % llm.nKvHeads !== 0) throw new Error(`${tw}: hidden_size ${hidden}, ${nHeads} heads and ${llm.nKvHeads} kv heads do not divide`);
-  const pad = (json.pad_to_multiple_of as number | undefined) ?? 0;
+  const pad = json.pad_to_multiple_of === undefined ? 0 : need<number>(json, 'pad_to_multiple_of', where, (v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer');
   const vocabSize = paddedVocab - pad;
-  const nActionBins = (json.n_action_bins as number | undefined) ?? 256;
+  const nActionBins = (json.n_action_bins as number | undefined) ?? N_BINS;
+  if (nActionBins !== N_BINS) throw new Error(`${where}: n_action_bins ${nActionBins} is not supported (OpenVLA's action tokenizer uses ${N_BINS})`);
   if (vocabSize <= nActionBins) throw new Error(`${where}: vocabulary of ${vocabSize} (vocab_size ${paddedVocab} - pad_to_multiple_of ${pad}) cannot hold ${nActionBins} action tokens`);
   const imageSizes = (json.image_sizes as number[] | undefined) ?? [224, 224];
   let vision: VitConfig[];

@@ -46,7 +46,9 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
     const w = v.width;
     put(`${v.prefix}patch_embed.proj.weight`, [w, 3, patchSize, patchSize]);
     put(`${v.prefix}patch_embed.proj.bias`, [w]);
-    put(`${v.prefix}pos_embed`, [1, nPatches + (v.class_token ? 1 : 0), w]);
+    // timm's DINOv2-with-registers and SigLIP both keep position embeddings for the patches only
+    // (DINOv2's class-token position is folded into cls_token when timm converts the weights).
+    put(`${v.prefix}pos_embed`, [1, nPatches, w]);
     if (v.class_token) put(`${v.prefix}cls_token`, [1, 1, w]);
     if (v.registers) put(`${v.prefix}reg_token`, [1, v.registers, w]);
     for (let i = 0; i < v.depth; i++) {
@@ -68,6 +70,9 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
         put(`${b}.ls2.gamma`, [w]);
       }
     }
+    // The final norm is in the real checkpoints too, though OpenVLA reads the second-to-last block.
+    put(`${v.prefix}norm.weight`, [w]);
+    put(`${v.prefix}norm.bias`, [w]);
   }
   const visionDim = vits.reduce((s, v) => s + v.width, 0);
   const proj = fused ? [[4 * visionDim, visionDim], [d, 4 * visionDim], [d, d]] : [[d, visionDim], [d, d]];
