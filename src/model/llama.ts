@@ -121,6 +121,8 @@ export class LlamaModel {
    */
   forward(embeds: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, opts: { logits?: 'all' | 'last' | 'none' } = {}): DecoderOutput {
     const T = embeds.rows;
+    if (embeds.cols !== this.cfg.hidden) throw new Error(`LlamaModel.forward: embeddings of width ${embeds.cols}, model width ${this.cfg.hidden}`);
+    if (positions.length !== T) throw new Error(`LlamaModel.forward: ${positions.length} positions for ${T} tokens`);
     if (mask.rows !== T || mask.cols !== cache.length + T) {
       throw new Error(`LlamaModel.forward: mask is [${mask.shape.join(', ')}], expected [${T}, ${cache.length + T}]`);
     }
