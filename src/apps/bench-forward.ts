@@ -1,4 +1,4 @@
-import { loadNative } from '../ops/index.js';
+import { kernels, loadNative } from '../ops/index.js';
 import { causalMask, KvCache, LlamaModel, positionsFrom, randomSource, type LlamaConfig } from '../model/index.js';
 
 export interface ForwardBenchOptions {
@@ -15,6 +15,8 @@ export interface ForwardBenchOptions {
 }
 
 export interface ForwardBenchResult {
+  /** The kernels the forwards ran on. */
+  backend: 'reference' | 'native';
   config: LlamaConfig;
   past: number;
   /** Median ms of one forward of T new tokens, per T. */
@@ -52,19 +54,21 @@ export function runForwardBench(opts: ForwardBenchOptions = {}): ForwardBenchRes
   const model = LlamaModel.load(randomSource(1, 0.02), '', config);
   const cache = new KvCache(config.nLayers, model.kvWidth, past + Math.max(...Ts));
   model.forward(model.embed(Array.from({ length: past }, (_, i) => i % config.vocabSize)), positionsFrom(0, past), causalMask(0, past), cache, { logits: 'none' });
-  const forward_ms: Record<string, number> = {};
-  for (const T of Ts) {
-    const x = model.embed(Array.from({ length: T }, (_, i) => (i * 7) % config.vocabSize));
-    const mask = causalMask(past, T);
-    const pos = positionsFrom(past, T);
-    const times: number[] = [];
-    for (let r = 0; r <= reps; r++) {
+  // All T are measured side by side: each round runs every T once (order reversed on odd rounds,
+  // so drift and cache warmth do not favour one end), after one warm-up round; medians per T.
+  const inputs = Ts.map((T) => ({ T, x: model.embed(Array.from({ length: T }, (_, i) => (i * 7) % config.vocabSize)), mask: causalMask(past, T), pos: positionsFrom(past, T) }));
+  const times = new Map<number, number[]>(Ts.map((T) => [T, []]));
+  for (let round = 0; round <= reps; round++) {
+    for (const { T, x, mask, pos } of round % 2 ? [...inputs].reverse() : inputs) {
       const t = performance.now();
       model.forward(x, pos, mask, cache);
-      if (r > 0) times.push(performance.now() - t); // the first run is a warm-up
+      if (round > 0) times.get(T)!.push(performance.now() - t);
       cache.truncate(past);
     }
-    forward_ms[T] = times.sort((a, b) => a - b)[times.length >> 1]!;
+  }
+  const forward_ms: Record<string, number> = {};
+  for (const T of Ts) {
+    forward_ms[T] = median(times.get(T)!);
     log(`T=${String(T).padStart(2)}: ${forward_ms[T]!.toFixed(2)} ms (${(forward_ms[T]! / forward_ms[Ts[0]!]!).toFixed(2)}x T=${Ts[0]})`);
   }
   const perLayer = 2 * config.hidden * config.hidden + 2 * model.kvWidth * config.hidden + 3 * config.hidden * config.intermediate;
@@ -74,12 +78,17 @@ export function runForwardBench(opts: ForwardBenchOptions = {}): ForwardBenchRes
   const decode_bound_ms = read_gbps ? (weight_bytes / (read_gbps * 1e9)) * 1e3 : null;
   const decode_ms = forward_ms[1] ?? forward_ms[Ts[0]!]!;
   const relative_cost = Object.fromEntries(Object.entries(forward_ms).map(([T, ms]) => [T, ms / decode_ms]));
-  return { config, past, forward_ms, relative_cost, weight_bytes, read_gbps, decode_bound_ms, decode_ms };
+  return { backend: kernels().name, config, past, forward_ms, relative_cost, weight_bytes, read_gbps, decode_bound_ms, decode_ms };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 export function formatForwardBench(r: ForwardBenchResult): string {
   const c = r.config;
-  const lines = [`Llama decoder: width ${c.hidden}, ${c.nLayers} layers, ${c.nHeads}/${c.nKvHeads} heads, vocab ${c.vocabSize}; ${(r.weight_bytes / 1e6).toFixed(1)} MB f32; ${r.past} committed positions`, '', '   T | forward ms | vs T=1'];
+  const lines = [`${r.backend} kernels; Llama decoder: width ${c.hidden}, ${c.nLayers} layers, ${c.nHeads}/${c.nKvHeads} heads, vocab ${c.vocabSize}; ${(r.weight_bytes / 1e6).toFixed(1)} MB f32; ${r.past} committed positions`, '', '   T | forward ms | vs T=1'];
   for (const [T, ms] of Object.entries(r.forward_ms)) lines.push(`${T.padStart(4)} | ${ms.toFixed(2).padStart(10)} | ${r.relative_cost[T]!.toFixed(2).padStart(5)}x`);
   if (r.decode_bound_ms !== null) {
     lines.push('', `one-token step ${r.decode_ms.toFixed(2)} ms vs bound ${r.decode_bound_ms.toFixed(2)} ms (${(r.weight_bytes / 1e6).toFixed(1)} MB of weights / ${r.read_gbps!.toFixed(1)} GB/s read bandwidth): ${((100 * r.decode_bound_ms) / r.decode_ms).toFixed(0)}% of the bound`);
