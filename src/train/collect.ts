@@ -1,0 +1,58 @@
+import { gripperFromEnv, resize } from '../model/index.js';
+import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, type SuiteName } from '../sim/index.js';
+import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
+
+export interface CollectOptions {
+  suites: SuiteName[];
+  /** Episodes per task (initial states 0..n-1). */
+  episodesPerTask: number;
+  out: string;
+  /** Frame size stored (the policy's input size); frames are rendered at 256 and resized with antialiasing. */
+  size: number;
+  /** Keep only every k-th step (1 = all). */
+  every?: number;
+  onEpisode?: (done: number, total: number, success: boolean) => void;
+}
+
+/**
+ * Runs the scripted experts over every task of the given suites and stores the successful
+ * demonstrations: frames at the policy's input size, the instruction, and the env actions.
+ * Resumable: episodes already in the store are skipped.
+ */
+export async function collectDemonstrations(opts: CollectOptions): Promise<EpisodeStore> {
+  const store = EpisodeStore.open(opts.out, { width: opts.size, height: opts.size });
+  const env = await TabletopEnv.create(256);
+  const every = opts.every ?? 1;
+  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, init) => ({ task, init }))));
+  let done = 0;
+  for (const { task, init } of jobs) {
+    done++;
+    if (store.has(task.suite, task.index, init)) continue;
+    const r = await runEpisode(env, task, init, expertPolicy(env, task, init), { record: true });
+    opts.onEpisode?.(done, jobs.length, r.success);
+    if (!r.success) continue;
+    const frames: Uint8Array[] = [];
+    const actions: Float32Array[] = [];
+    r.observations.forEach((obs, i) => {
+      if (i % every !== 0) return;
+      frames.push(resize(obs.image, opts.size, opts.size).data);
+      actions.push(Float32Array.from(r.actions[i]!));
+    });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: true, width: opts.size, height: opts.size, frames, actions });
+  }
+  return store;
+}
+
+/** Env actions -> the dataset convention OpenVLA trains on (gripper in [0, 1], 1 = open). */
+export function toDatasetAction(envAction: ArrayLike<number>): number[] {
+  const a = Array.from(envAction);
+  a[6] = gripperFromEnv(a[6]! > 0 ? 1 : -1);
+  return a;
+}
+
+/** q01/q99 statistics of a store's actions in the dataset convention (OpenVLA's norm_stats entry). */
+export function storeActionStats(store: EpisodeStore): ActionStats {
+  const all: Float32Array[] = [];
+  for (const e of store.index.episodes) for (const a of store.read(e).actions) all.push(Float32Array.from(toDatasetAction(a)));
+  return actionStats(all);
+}

@@ -1,0 +1,235 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tape, Tensor, type Var } from '../ops/index.js';
+import { seededRandom } from '../ops/testing.js';
+import { ActionTokenizer, buildWordTokenizer, causalMask, encodeSafetensors, normalizeAction, patchify, positionsFrom, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
+import { augmentImage } from './augment.js';
+import { toDatasetAction } from './collect.js';
+import type { EpisodeStore } from './dataset.js';
+import { initLlamaBlock, llamaBlock, type LlamaBlockConfig } from './llama-block.js';
+import { AdamW, clipGradNorm, warmupCosine } from './optim.js';
+import { Initializer, ParamSet } from './params.js';
+import { initVitBlock, vitBlock, type VitBlockConfig } from './vit-block.js';
+
+/** Sizes of a small Prismatic-shaped VLA: one SigLIP-style ViT -> fc1-GELU-fc2 projector -> Llama. */
+export interface SmallVlaConfig {
+  imageSize: number;
+  patchSize: number;
+  vitWidth: number;
+  /** Blocks in the config; the last is never used (features come from the second-to-last), so depth - 1 are trained. */
+  vitDepth: number;
+  vitHeads: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  intermediate: number;
+  /** Unpadded vocabulary (words + specials + 256 action tokens). */
+  vocabSize: number;
+}
+
+export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 16, vitWidth: 192, vitDepth: 5, vitHeads: 3, hidden: 256, layers: 8, heads: 8, kvHeads: 4, intermediate: 688, vocabSize: 384 };
+const PAD = 64;
+const MEAN: [number, number, number] = [0.5, 0.5, 0.5];
+const VIT = 'vision_backbone.featurizer.';
+
+export interface VlaTrainingOptions {
+  steps: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  /** Steps between checkpoints. */
+  checkpointEvery: number;
+  unnormKey: string;
+  /** Stop (after writing a checkpoint) once this many steps have run in this invocation: splits long training into sessions. */
+  stopAfter?: number;
+  /** Storage dtype of the exported weights (default BF16). */
+  exportDtype?: 'F32' | 'BF16';
+  onProgress?: (p: { step: number; steps: number; loss: number; samplesPerSec: number; etaSec: number; tokenAccuracy: number }) => void;
+  progressEvery?: number;
+}
+
+interface Frame {
+  image: RgbImage;
+  prompt: number[];
+  actionTokens: number[];
+}
+
+/**
+ * Trains the small VLA on demonstrations with next-token cross-entropy on the 7 action tokens, and
+ * writes it in OpenVLA's checkpoint layout (so VlaPolicy loads it like any OpenVLA checkpoint).
+ * Checkpoints (weights + optimizer state + step) are written atomically every few hundred steps; a
+ * killed run started again with the same output folder continues from the last one.
+ */
+export class VlaTrainer {
+  readonly params = new ParamSet();
+  readonly tokenizer: TextTokenizer;
+  private readonly tokenizerFiles: ReturnType<typeof buildWordTokenizer>;
+  private readonly actions: ActionTokenizer;
+  private readonly llmBlock: LlamaBlockConfig;
+  private readonly vitBlockCfg: VitBlockConfig;
+
+  constructor(
+    readonly cfg: SmallVlaConfig,
+    instructions: readonly string[],
+    seed: number,
+  ) {
+    const words = instructions.flatMap((i) => splitWords(i.toLowerCase()));
+    this.tokenizerFiles = buildWordTokenizer(words, cfg.vocabSize);
+    this.tokenizer = TextTokenizer.fromJson(this.tokenizerFiles.tokenizer, this.tokenizerFiles.config);
+    this.actions = new ActionTokenizer(cfg.vocabSize);
+    this.llmBlock = { hidden: cfg.hidden, intermediate: cfg.intermediate, nHeads: cfg.heads, nKvHeads: cfg.kvHeads, ropeTheta: 10000, eps: 1e-6, inputNorm: true };
+    this.vitBlockCfg = { width: cfg.vitWidth, mlpHidden: 4 * cfg.vitWidth, nHeads: cfg.vitHeads, eps: 1e-6, layerScale: false };
+    const init = new Initializer(seed);
+    const { vitWidth: D, patchSize: P, hidden: d } = cfg;
+    const nPatches = (cfg.imageSize / P) ** 2;
+    this.params.set(`${VIT}patch_embed.proj.weight`, init.normal([D, 3, P, P], 0.02));
+    this.params.set(`${VIT}patch_embed.proj.bias`, init.zeros([D]));
+    this.params.set(`${VIT}pos_embed`, init.normal([1, nPatches, D], 0.02));
+    for (let i = 0; i < cfg.vitDepth - 1; i++) initVitBlock(this.params, `${VIT}blocks.${i}`, this.vitBlockCfg, init);
+    this.params.set('projector.fc1.weight', init.normal([d, D], 0.02));
+    this.params.set('projector.fc1.bias', init.zeros([d]));
+    this.params.set('projector.fc2.weight', init.normal([d, d], 0.02));
+    this.params.set('projector.fc2.bias', init.zeros([d]));
+    this.params.set('language_model.model.embed_tokens.weight', init.normal([cfg.vocabSize + PAD, d], 0.02));
+    for (let i = 0; i < cfg.layers; i++) initLlamaBlock(this.params, `language_model.model.layers.${i}`, this.llmBlock, init);
+    this.params.set('language_model.model.norm.weight', init.ones([d]));
+    this.params.set('language_model.lm_head.weight', init.normal([cfg.vocabSize + PAD, d], 0.02));
+  }
+
+  /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
+  forward(tape: Tape, image: RgbImage, prompt: readonly number[], actionTokens: readonly number[]): Var {
+    const p = (n: string) => this.params.get(n);
+    const { vitWidth: D, patchSize: P } = this.cfg;
+    const patches = tape.constant(patchify(image, P, MEAN, MEAN));
+    let v = tape.linear(patches, tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
+    v = tape.add(v, tape.reshape(p(`${VIT}pos_embed`), [patches.value.rows, D]));
+    for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg);
+    const projected = tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
+    const text = tape.embedding(p('language_model.model.embed_tokens.weight'), [...prompt, ...actionTokens.slice(0, 6)]);
+    let x = tape.concatRows([tape.sliceRows(text, 0, 1), projected, tape.sliceRows(text, 1, text.value.rows)]);
+    const L = x.value.rows;
+    const mask = causalMask(0, L);
+    const positions = positionsFrom(0, L);
+    for (let i = 0; i < this.cfg.layers; i++) x = llamaBlock(tape, this.params, `language_model.model.layers.${i}`, x, positions, mask, this.llmBlock);
+    // Positions from the last prompt token on predict the action tokens.
+    const first = L - 7;
+    const h = tape.rmsNorm(tape.sliceRows(x, first, L), p('language_model.model.norm.weight'), 1e-6);
+    return tape.linear(h, p('language_model.lm_head.weight'));
+  }
+
+  /** Frames of a store as training examples: prompt ids and the action tokens of the normalized action. */
+  private frames(store: EpisodeStore, stats: NormStats): Frame[] {
+    const out: Frame[] = [];
+    for (const e of store.index.episodes) {
+      const ep = store.read(e);
+      const prompt = this.tokenizer.promptIds(ep.instruction);
+      ep.frames.forEach((f, i) => {
+        const action = normalizeAction(toDatasetAction(ep.actions[i]!), stats);
+        out.push({ image: { width: ep.width, height: ep.height, data: f }, prompt, actionTokens: this.actions.encode(action) });
+      });
+    }
+    return out;
+  }
+
+  train(store: EpisodeStore, stats: NormStats, out: string, opts: VlaTrainingOptions): void {
+    const frames = this.frames(store, stats);
+    if (frames.length === 0) throw new Error('no training frames in the dataset');
+    const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
+    const ckptDir = join(out, 'checkpoint');
+    let step = existsSync(join(ckptDir, 'state.json')) ? this.restore(ckptDir, opt) : 0;
+    const stopAt = opts.stopAfter !== undefined ? Math.min(opts.steps, step + opts.stopAfter) : opts.steps;
+    const every = opts.progressEvery ?? 10;
+    let lossSum = 0;
+    let correct = 0;
+    let counted = 0;
+    let t0 = performance.now();
+    for (; step < stopAt; step++) {
+      // Each step's samples come from a generator seeded by the step: a resumed run draws the same ones.
+      const rand = seededRandom(opts.seed * 1_000_003 + step);
+      opt.lr = warmupCosine(step, opts.lr, Math.min(500, Math.floor(opts.steps / 20) + 1), opts.steps);
+      for (let b = 0; b < opts.batch; b++) {
+        const f = frames[Math.floor(rand() * frames.length)]!;
+        const tape = new Tape();
+        const logits = this.forward(tape, augmentImage(f.image, rand), f.prompt, f.actionTokens);
+        const loss = tape.crossEntropy(logits, Int32Array.from(f.actionTokens));
+        tape.backward(tape.weightedSum([[loss, 1 / opts.batch]]));
+        lossSum += loss.value.data[0]!;
+        const V = logits.value.cols;
+        f.actionTokens.forEach((t, i) => {
+          let best = 0;
+          for (let j = 1; j < V; j++) if (logits.value.data[i * V + j]! > logits.value.data[i * V + best]!) best = j;
+          if (best === t) correct++;
+        });
+        counted++;
+      }
+      clipGradNorm(opt.params, 1.0);
+      opt.update();
+      if ((step + 1) % every === 0 || step + 1 === opts.steps) {
+        const dt = (performance.now() - t0) / 1000;
+        const sps = (counted / dt) || 0;
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted) });
+        lossSum = 0;
+        correct = 0;
+        counted = 0;
+        t0 = performance.now();
+      }
+      if ((step + 1) % opts.checkpointEvery === 0 || step + 1 === stopAt) this.checkpoint(ckptDir, opt, step + 1);
+    }
+    if (step === opts.steps) this.export(out, stats, opts.unnormKey, opts.exportDtype);
+  }
+
+  /** Writes weights, optimizer moments and the step to a temporary folder, then renames it into place. */
+  private checkpoint(dir: string, opt: AdamW, step: number): void {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const names = [...this.params.vars.keys()];
+    writeFileSync(join(tmp, 'model.safetensors'), encodeSafetensors(new Map(names.map((n) => [n, this.params.get(n).value]))));
+    const st = opt.state();
+    const moments = new Map<string, Tensor>();
+    names.forEach((n, i) => {
+      moments.set(`m.${n}`, new Tensor(st.m[i]!, [st.m[i]!.length]));
+      moments.set(`v.${n}`, new Tensor(st.v[i]!, [st.v[i]!.length]));
+    });
+    writeFileSync(join(tmp, 'optimizer.safetensors'), encodeSafetensors(moments));
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ step, adamStep: st.step, config: this.cfg }, null, 2));
+    rmSync(`${dir}.old`, { recursive: true, force: true });
+    if (existsSync(dir)) renameSync(dir, `${dir}.old`);
+    renameSync(tmp, dir);
+    rmSync(`${dir}.old`, { recursive: true, force: true });
+  }
+
+  private restore(dir: string, opt: AdamW): number {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step: number; adamStep: number; config: SmallVlaConfig };
+    if (JSON.stringify(state.config) !== JSON.stringify(this.cfg)) throw new Error(`${dir}: checkpoint was made with another model configuration`);
+    const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
+    const moments = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
+    const names = [...this.params.vars.keys()];
+    for (const n of names) this.params.get(n).value.data.set(weights.tensor(n, this.params.get(n).shape).data);
+    opt.load({ step: state.adamStep, m: names.map((n) => moments.tensor(`m.${n}`).data), v: names.map((n) => moments.tensor(`v.${n}`).data) });
+    return state.step;
+  }
+
+  /** Writes the trained model in OpenVLA's layout: config.json, model.safetensors (bf16), tokenizer files. */
+  export(out: string, stats: NormStats, unnormKey: string, dtype: 'F32' | 'BF16' = 'BF16'): void {
+    mkdirSync(out, { recursive: true });
+    const c = this.cfg;
+    const config = {
+      architectures: ['OpenVLAForActionPrediction'],
+      model_type: 'openvla',
+      use_fused_vision_backbone: false,
+      image_sizes: [c.imageSize],
+      vision_config: [{ image_size: c.imageSize, patch_size: c.patchSize, width: c.vitWidth, depth: c.vitDepth, num_heads: c.vitHeads, mlp_hidden: 4 * c.vitWidth, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half', eps: 1e-6 }],
+      text_config: { model_type: 'llama', hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers, num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: c.vocabSize + PAD },
+      pad_to_multiple_of: PAD,
+      n_action_bins: 256,
+      norm_stats: { [unnormKey]: { action: stats } },
+    };
+    writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2));
+    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(this.tokenizerFiles.tokenizer));
+    writeFileSync(join(out, 'tokenizer_config.json'), JSON.stringify(this.tokenizerFiles.config, null, 2));
+    const weights = new Map([...this.params.vars].map(([n, v]) => [n, v.value]));
+    writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(weights, dtype));
+  }
+}
