@@ -23,21 +23,42 @@ export function rotate180(img: RgbImage): RgbImage {
 }
 
 /**
- * One axis of a separable resampling with a triangle (bilinear) filter whose support widens with the
- * downscale factor: each output pixel averages the input pixels it covers (antialiasing, as PIL does).
+ * Resampling filters, as TensorFlow's `tf.image.resize(..., antialias=True)` defines them: a kernel
+ * of `radius` input pixels, stretched by the downscale factor so each output pixel averages all the
+ * input it covers. 'lanczos3' is what OpenVLA resizes LIBERO frames (and its training data) with;
+ * 'triangle' is antialiased bilinear.
  */
-function resampleAxis(src: Float32Array, n: number, m: number, stride: number, outStride: number, other: number, otherStrideIn: number, otherStrideOut: number): Float32Array {
+export type ResizeFilter = 'lanczos3' | 'triangle';
+const FILTERS: Record<ResizeFilter, { radius: number; kernel: (x: number) => number }> = {
+  triangle: { radius: 1, kernel: (x) => Math.max(0, 1 - Math.abs(x)) },
+  lanczos3: {
+    radius: 3,
+    kernel: (x) => {
+      const a = Math.abs(x);
+      if (a >= 3) return 0;
+      if (a < 1e-3) return 1;
+      return (3 * Math.sin(Math.PI * a) * Math.sin((Math.PI * a) / 3)) / (Math.PI * Math.PI * a * a);
+    },
+  },
+};
+
+/**
+ * One axis of a separable resampling from n to m samples; `other` lines of 3 channels run across it.
+ * Output sample j is centered at input coordinate (j + 0.5)·n/m, pixel i at i + 0.5.
+ */
+function resampleAxis(src: Float32Array, n: number, m: number, stride: number, outStride: number, other: number, otherStrideIn: number, otherStrideOut: number, filter: ResizeFilter): Float32Array {
+  const { radius, kernel } = FILTERS[filter];
   const out = new Float32Array(other * m * 3);
   const scale = n / m;
-  const support = Math.max(1, scale);
+  const stretch = Math.max(1, scale);
   for (let j = 0; j < m; j++) {
     const center = (j + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(center - support));
-    const hi = Math.min(n, Math.ceil(center + support));
+    const lo = Math.max(0, Math.floor(center - radius * stretch));
+    const hi = Math.min(n, Math.ceil(center + radius * stretch));
     const weights: number[] = [];
     let total = 0;
     for (let i = lo; i < hi; i++) {
-      const w = Math.max(0, 1 - Math.abs((i + 0.5 - center) / support));
+      const w = kernel((i + 0.5 - center) / stretch);
       weights.push(w);
       total += w;
     }
@@ -52,29 +73,53 @@ function resampleAxis(src: Float32Array, n: number, m: number, stride: number, o
   return out;
 }
 
-/** Resizes with antialiasing (separable triangle filter). */
-export function resize(img: RgbImage, width: number, height: number): RgbImage {
+/** Resizes with antialiasing (separable; rounded and clipped to 8 bits at the end). */
+export function resize(img: RgbImage, width: number, height: number, filter: ResizeFilter = 'lanczos3'): RgbImage {
   if (img.width === width && img.height === height) return img;
   const src = Float32Array.from(img.data);
   // Horizontal pass: rows stay, columns go from img.width to width.
-  const h = resampleAxis(src, img.width, width, 3, 3, img.height, img.width * 3, width * 3);
+  const h = resampleAxis(src, img.width, width, 3, 3, img.height, img.width * 3, width * 3, filter);
   // Vertical pass: columns stay, rows go from img.height to height.
-  const v = resampleAxis(h, img.height, height, width * 3, width * 3, width, 3, 3);
+  const v = resampleAxis(h, img.height, height, width * 3, width * 3, width, 3, 3, filter);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(v[i]!)));
   return { width, height, data };
 }
 
-/** Keeps the central `area` fraction of the image (same aspect), resized back to the original size. */
+/**
+ * OpenVLA's evaluation crop: the central box of `area` of the image (sides scaled by sqrt(area)),
+ * sampled back to the original size as `tf.image.crop_and_resize` does (bilinear, box corners on
+ * pixel centers, no antialiasing), then converted to 8 bits as `convert_image_dtype` does.
+ */
 export function centerCrop(img: RgbImage, area: number): RgbImage {
-  const s = Math.sqrt(area);
-  const w = Math.round(img.width * s);
-  const h = Math.round(img.height * s);
-  const x0 = Math.floor((img.width - w) / 2);
-  const y0 = Math.floor((img.height - h) / 2);
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  return resize({ width: w, height: h, data }, img.width, img.height);
+  const side = Math.sqrt(area);
+  const lo = (1 - side) / 2;
+  const { width: W, height: H } = img;
+  // crop_and_resize samples output pixel k of n at input lo·(size - 1) + k·side·(size - 1)/(n - 1);
+  // the output keeps the input's size (n = size), so that is lo·(size - 1) + k·side.
+  const sample = (k: number, size: number) => lo * (size - 1) + k * side;
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    const fy = sample(y, H);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(H - 1, y0 + 1);
+    const dy = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const fx = sample(x, W);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(W - 1, x0 + 1);
+      const dx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const at = (yy: number, xx: number) => img.data[(yy * W + xx) * 3 + c]! / 255;
+        const top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * dx;
+        const bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * dx;
+        const v = Math.min(1, Math.max(0, top + (bottom - top) * dy));
+        // convert_image_dtype(float -> uint8) scales by 255.5 and truncates.
+        data[(y * W + x) * 3 + c] = Math.min(255, Math.floor(v * 255.5));
+      }
+    }
+  }
+  return { width: W, height: H, data };
 }
 
 /**

@@ -8,7 +8,7 @@ export { ArDecoder } from './ar-decoder.js';
 export { type VitConfig, type VlaConfig, parseVlaConfig, readVlaConfig } from './config.js';
 export { VisionTransformer } from './vit.js';
 export { Projector } from './projector.js';
-export { type RgbImage, checkImage, rotate180, resize, centerCrop, patchify } from './image.js';
+export { type RgbImage, type ResizeFilter, checkImage, rotate180, resize, centerCrop, patchify } from './image.js';
 export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
 export { VlaPolicy, ACTION_DIMS, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
 export { writeTinyCheckpoint, type TinyCheckpointOptions } from './tiny-checkpoint.js';
