@@ -5,21 +5,20 @@ import { ActionTokenizer, gripperFromEnv, gripperToEnv, normalizeAction, unnorma
 const V = 32000;
 const tok = new ActionTokenizer(V);
 
-test("OpenVLA's numbers at the edges: -1, 1, bin edges, clipping", () => {
-  // digitize(-1) = 1 -> V - 1; digitize(1) = 256 -> V - 256 (action ids 31744..31999).
-  assert.deepEqual(tok.encode([-1, 1, -5, 5]), [31999, 31744, 31999, 31744]);
-  // A value exactly on an edge belongs to the bin above it (right=False).
-  const edge = tok.bins[100]!;
-  assert.deepEqual(tok.encode([edge, edge - 1e-9]), [V - 101, V - 100]);
-  assert.deepEqual(tok.encode([0]), [V - 128]); // 0 lies in bin 128: bins[127] < 0 < bins[128]
-  assert.ok(Math.abs(tok.bins[127]! - -1 / 255) < 1e-15);
-  // Decoding the extreme tokens: both ends clip to the outer centers.
-  const [lo, hi] = tok.decode([31999, 31744]);
-  assert.ok(Math.abs(lo! - (-1 + 1 / 255)) < 1e-12);
-  assert.ok(Math.abs(hi! - (1 - 1 / 255)) < 1e-12);
-  assert.deepEqual(tok.decode([31745]), tok.decode([31744]), 'tokens V-256 and V-255 both decode to the top center');
+test("OpenVLA's numbers at the edges: -1, 1, bin edges, clipping (golden values from numpy)", () => {
+  // numpy: b = linspace(-1, 1, 256); tokens = 32000 - digitize(clip(x, -1, 1), b).
+  const xs = [-1, 1, -5, 5, 0, -0.7098039215686275, -0.7098039215686276, 0.0039215686274509665, 0.003921568627450966, 1.0, 0.9999999999999999, 0.5, -0.5, 1e-17];
+  assert.deepEqual(tok.encode(xs), [31999, 31744, 31999, 31744, 31872, 31962, 31963, 31871, 31872, 31744, 31745, 31808, 31936, 31872]);
+  // The edges are numpy's bit for bit (b[37] is one ulp below -1 + 74/255).
+  assert.equal(tok.bins[37], -0.7098039215686275);
+  assert.equal(tok.bins[127], -0.0039215686274509665);
+  assert.equal(tok.bins[254], 0.9921568627450981);
+  assert.equal(tok.bins[255], 1);
+  // Centers (b[:-1] + b[1:]) / 2 and the decoding clip: both ends fold onto the outer centers.
+  assert.deepEqual(tok.decode([31999, 31872, 31744, 31745, 31963]), [-0.996078431372549, 0, 0.996078431372549, 0.996078431372549, -0.7137254901960784]);
   assert.equal(tok.bin(31999), 0);
   assert.equal(tok.bin(31744), 255);
+  assert.throws(() => tok.encode([0, NaN]), /NaN action value/);
 });
 
 test('every one of the 256 tokens round-trips through its decoded value', () => {

@@ -20,7 +20,10 @@ export class ActionTokenizer {
 
   constructor(readonly vocabSize: number) {
     if (!Number.isInteger(vocabSize) || vocabSize <= N_BINS) throw new Error(`ActionTokenizer: vocabulary of ${vocabSize} cannot hold ${N_BINS} action tokens`);
-    this.bins = Float64Array.from({ length: N_BINS }, (_, i) => -1 + (2 * i) / (N_BINS - 1));
+    // numpy.linspace(-1, 1, 256) bit for bit: i·step + start, the last edge set to stop. (-1 + 2i/255
+    // differs in the last bit for 20 edges, which moves values lying exactly on them to another bin.)
+    const step = 2 / (N_BINS - 1);
+    this.bins = Float64Array.from({ length: N_BINS }, (_, i) => (i === N_BINS - 1 ? 1 : i * step + -1));
     this.centers = Float64Array.from({ length: N_BINS - 1 }, (_, i) => (this.bins[i]! + this.bins[i + 1]!) / 2);
   }
 
@@ -47,7 +50,10 @@ export class ActionTokenizer {
 
   /** Normalized actions -> token ids (values are clipped to [-1, 1] first). */
   encode(actions: ArrayLike<number>): number[] {
-    return Array.from(actions, (a) => this.vocabSize - this.digitize(Math.min(1, Math.max(-1, a))));
+    return Array.from(actions, (a) => {
+      if (Number.isNaN(a)) throw new Error('ActionTokenizer.encode: NaN action value');
+      return this.vocabSize - this.digitize(Math.min(1, Math.max(-1, a)));
+    });
   }
 
   /** Token ids -> normalized actions (bin centers). */
