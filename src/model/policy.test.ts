@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Tensor } from '../ops/index.js';
+import { argmax, concatRows, Tensor } from '../ops/index.js';
+import { positionsFrom } from './decoder.js';
+import { KvCache } from './kv-cache.js';
+import { causalMask } from './llama.js';
 import type { RgbImage } from './image.js';
 import { VlaPolicy } from './policy.js';
 import { encodeSafetensors, SafetensorsFile } from './safetensors.js';
@@ -30,6 +33,18 @@ test('a tiny OpenVLA-layout checkpoint (fused backbones, bf16, sharded) loads an
   assert.deepEqual(policy.predictAction(image(1), 'pick up the red block').tokens, out.tokens);
   const others = [2, 3, 4, 5].map((s) => policy.predictAction(image(s), 'pick up the red block').tokens.join());
   assert.ok(others.some((t) => t !== out.tokens.join()), 'different images should change some action');
+  // Greedy AR with the KV cache = argmax of a full recompute over the prefix and the tokens so far.
+  const img = policy.prepareImage(image(1));
+  const prefixEmbeds = policy.prefix(img, 'pick up the red block');
+  const recomputed: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const x = concatRows([prefixEmbeds, ...(recomputed.length ? [policy.llm.embed(recomputed)] : [])]);
+    const cache = new KvCache(policy.llm.cfg.nLayers, policy.llm.kvWidth, x.rows);
+    recomputed.push(argmax(policy.llm.forward(x, positionsFrom(0, x.rows), causalMask(0, x.rows), cache, { logits: 'last' }).logits)[0]!);
+  }
+  assert.deepEqual(out.tokens, recomputed);
+  for (const ms of Object.values(out.timings)) assert.ok(Number.isFinite(ms) && ms >= 0);
+  assert.ok(out.timings.totalMs >= out.timings.visionMs + out.timings.prefillMs);
   // The prefix is [BOS, patches, prompt]: 1 + 2x2 patches + prompt tokens.
   const prefix = policy.prefix(policy.prepareImage(image(1)), 'pick up the red block');
   assert.equal(prefix.rows, 1 + 4 + policy.tokenizer.promptIds('pick up the red block').length - 1);
