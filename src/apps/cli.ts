@@ -10,6 +10,7 @@ import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerTrainCommands } from './train-commands.js';
 
 const program = new Command();
 program
@@ -154,6 +155,7 @@ program
   });
 
 registerSimCommand(program);
+registerTrainCommands(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`spec-vla: ${e.message}`);

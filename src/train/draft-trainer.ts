@@ -1,4 +1,4 @@
-import { argmax, concatColumns, concatRows, softmax, Tape, Tensor, type Var } from '../ops/index.js';
+import { argmax, concatColumns, concatRows, linear, softmax, Tape, Tensor, type Var } from '../ops/index.js';
 import { seededRandom } from '../ops/testing.js';
 import { causalMask, KvCache, LlamaLayer, positionsFrom, type LlamaModel } from '../model/index.js';
 import { DraftHead, randomDraftWeights } from '../spec/index.js';
@@ -136,6 +136,26 @@ export class DraftTrainer {
         counted = 0;
       }
     }
+  }
+
+  /**
+   * On each sample, how often the draft's best candidate equals the target's token at action
+   * positions 2..7 (teacher-forced on the sample's tokens): index 0 is token 2.
+   */
+  topOneAccuracy(samples: readonly DraftSample[]): number[] {
+    const hits = new Array<number>(6).fill(0);
+    const head = this.actionHead;
+    for (const s of samples) {
+      const N = s.embeds.rows;
+      const predicted = this.forward(new Tape(), s).value;
+      const ours = argmax(linear(predicted, head));
+      const theirs = argmax(linear(s.features.slice(1, N), head));
+      for (let k = 0; k < 6; k++) {
+        const row = s.firstAction - 1 + k; // output row i predicts the token at sequence index i + 2
+        if (row < N - 1 && ours[row] === theirs[row]) hits[k]!++;
+      }
+    }
+    return hits.map((h) => h / Math.max(1, samples.length));
   }
 
   /** The current weights as an inference draft head (sharing nothing mutable with training). */

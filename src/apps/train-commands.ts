@@ -1,0 +1,133 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { VlaPolicy } from '../model/index.js';
+import { seededRandom } from '../ops/testing.js';
+import { SUITES, type SuiteName } from '../sim/index.js';
+import { saveDraftHead } from '../spec/index.js';
+import { collectDemonstrations, storeActionStats } from '../train/collect.js';
+import { EpisodeStore } from '../train/dataset.js';
+import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
+import { DEFAULT_SMALL_VLA, VlaTrainer, type SmallVlaConfig } from '../train/vla-trainer.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${v}"`);
+  return n;
+};
+
+function parseSuites(v: string): SuiteName[] {
+  const list = v === 'all' ? [...SUITES] : v.split(',');
+  for (const s of list) if (!SUITES.includes(s as SuiteName)) throw new Error(`unknown suite "${s}"; use ${SUITES.join(', ')} or all`);
+  return list as SuiteName[];
+}
+
+function eta(sec: number): string {
+  return sec > 3600 ? `${(sec / 3600).toFixed(1)} h` : sec > 60 ? `${(sec / 60).toFixed(0)} min` : `${sec.toFixed(0)} s`;
+}
+
+/** `spec-vla collect`, `train-vla`, `train-draft`: the training pipeline. */
+export function registerTrainCommands(program: Command): void {
+  program
+    .command('collect')
+    .description('Run the scripted experts and store successful demonstrations (frames at the policy input size, instruction, actions) plus OpenVLA-style norm_stats. Resumable: rerun to continue.')
+    .option('--suite <names>', 'spatial, object, goal, long, a comma-separated list, or all', 'all')
+    .option('--episodes <n>', 'episodes (initial states) per task', int, 20)
+    .option('--size <px>', 'frame size stored', int, 128)
+    .option('--every <k>', 'keep every k-th step', int, 2)
+    .requiredOption('--out <dir>', 'dataset folder')
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; out: string }) => {
+      const store = await collectDemonstrations({
+        suites: parseSuites(o.suite),
+        episodesPerTask: o.episodes,
+        out: o.out,
+        size: o.size,
+        every: o.every,
+        onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : ' (one failed: skipped)'}   `),
+      });
+      const stats = storeActionStats(store);
+      writeFileSync(join(o.out, 'norm_stats.json'), JSON.stringify({ spec_vla_tabletop: { action: stats } }, null, 2));
+      const frames = store.index.episodes.reduce((n, e) => n + e.steps, 0);
+      console.error(`\n${store.index.episodes.length} episodes, ${frames} frames in ${o.out} (norm_stats.json written)`);
+    });
+
+  program
+    .command('train-vla')
+    .description('Train the small Prismatic-shaped VLA (ViT -> projector -> Llama, OpenVLA prompt and action tokens) on a collected dataset; writes an OpenVLA-layout checkpoint. Checkpoints every few hundred steps; rerun the same command to resume.')
+    .requiredOption('--data <dir>', 'dataset folder from "spec-vla collect"')
+    .requiredOption('--out <dir>', 'output checkpoint folder')
+    .option('--steps <n>', 'optimizer steps', int, 6000)
+    .option('--batch <n>', 'samples per step', int, 16)
+    .option('--lr <x>', 'peak learning rate', Number, 1e-3)
+    .option('--seed <n>', 'seed', int, 1)
+    .option('--hidden <n>', 'decoder width', int, DEFAULT_SMALL_VLA.hidden)
+    .option('--layers <n>', 'decoder layers', int, DEFAULT_SMALL_VLA.layers)
+    .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', int)
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; hidden: number; layers: number; stopAfter?: number }) => {
+      const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
+      const statsPath = join(o.data, 'norm_stats.json');
+      if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
+      const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
+      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, hidden: o.hidden, layers: o.layers, intermediate: Math.round((o.hidden * 8) / 3 / 16) * 16 };
+      const instructions = [...new Set(store.index.episodes.map((e) => e.instruction))];
+      const trainer = new VlaTrainer(cfg, instructions, o.seed);
+      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes`);
+      trainer.train(store, stats, o.out, {
+        steps: o.steps,
+        batch: o.batch,
+        lr: o.lr,
+        seed: o.seed,
+        checkpointEvery: 200,
+        unnormKey,
+        stopAfter: o.stopAfter,
+        progressEvery: 10,
+        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}%  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${eta(p.etaSec)}\n`),
+      });
+      console.error(existsSync(join(o.out, 'config.json')) ? `wrote ${o.out}` : `stopped; rerun to continue from ${o.out}/checkpoint`);
+    });
+
+  program
+    .command('train-draft')
+    .description('Generate draft training data with the frozen target (its own greedy action tokens from the prompt only, its last hidden states) on dataset frames, train the EAGLE draft head, report draft top-1 accuracy per action position, and write the draft folder.')
+    .requiredOption('--model <dir>', 'trained VLA checkpoint')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .requiredOption('--out <dir>', 'draft head folder to write')
+    .option('--samples <n>', 'frames to generate data from', int, 3000)
+    .option('--steps <n>', 'optimizer steps', int, 3000)
+    .option('--seed <n>', 'seed', int, 1)
+    .action((o: { model: string; data: string; out: string; samples: number; steps: number; seed: number }) => {
+      const policy = VlaPolicy.load(o.model);
+      const size = policy.config.vision[0]!.imageSize;
+      const store = EpisodeStore.open(o.data, { width: size, height: size });
+      const rand = seededRandom(o.seed);
+      const all = store.index.episodes.flatMap((e) => Array.from({ length: e.steps }, (_, i) => ({ e, i })));
+      const pick = Array.from({ length: Math.min(o.samples, all.length) }, () => all[Math.floor(rand() * all.length)]!);
+      const samples: DraftSample[] = [];
+      let lastEpisode = '';
+      let episode = store.read(store.index.episodes[0]!);
+      pick.sort((a, b) => a.e.file.localeCompare(b.e.file)).forEach(({ e, i }, k) => {
+        if (e.file !== lastEpisode) {
+          episode = store.read(e);
+          lastEpisode = e.file;
+        }
+        samples.push(makeDraftSample(policy.llm, policy.prefix({ width: size, height: size, data: episode.frames[i]! }, e.instruction), 7));
+        if ((k + 1) % 100 === 0) process.stderr.write(`\rdraft data ${k + 1}/${pick.length}`);
+      });
+      process.stderr.write('\n');
+      const held = samples.splice(0, Math.max(1, Math.floor(samples.length / 10)));
+      const tok = policy.actionTokenizer;
+      const trainer = new DraftTrainer(policy.llm, {
+        steps: o.steps,
+        candidates: { first: tok.firstToken, count: 256 },
+        seed: o.seed,
+        batch: 8,
+        onProgress: (s, l) => process.stderr.write(`step ${s}/${o.steps} loss ${l.toFixed(4)}\n`),
+        every: 100,
+      });
+      trainer.train(samples);
+      const accuracy = trainer.topOneAccuracy(held);
+      console.error(`draft top-1 accuracy per action position (2..7) on ${held.length} held-out frames: ${accuracy.map((a) => (100 * a).toFixed(1) + '%').join(' ')}`);
+      saveDraftHead(o.out, policy.llm, trainer.weights(), 'BF16', { top1_accuracy: accuracy });
+      console.error(`wrote ${o.out}`);
+    });
+}
