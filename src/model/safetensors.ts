@@ -79,10 +79,6 @@ export class SafetensorsFile {
     }
   }
 
-  has(name: string): boolean {
-    return this.entries.has(name);
-  }
-
   /** The tensor as float32, checked against `expectShape` when given. */
   tensor(name: string, expectShape?: readonly number[]): Tensor {
     const e = this.entries.get(name);
@@ -157,10 +153,6 @@ export class Checkpoint {
 
   names(): string[] {
     return [...this.weightMap.keys()];
-  }
-
-  has(name: string): boolean {
-    return this.weightMap.has(name);
   }
 
   /** A tensor's shape from its shard's header, without reading its data. */
