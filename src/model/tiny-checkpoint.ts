@@ -36,7 +36,7 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
   const V = opts.vocabSize ?? 320;
   const vits = [
     { prefix: 'vision_backbone.featurizer.', width: 24, depth: 3, num_heads: 2, mlp_hidden: 48, registers: 4, class_token: true, layer_scale: true, gelu: 'erf', normalization: 'imagenet' },
-    { prefix: 'vision_backbone.fused_featurizer.', width: 16, depth: 3, num_heads: 2, mlp_hidden: 32, registers: 0, class_token: false, layer_scale: false, gelu: 'tanh', normalization: 'half' },
+    { prefix: 'vision_backbone.fused_featurizer.', width: 16, depth: 3, num_heads: 2, mlp_hidden: 32, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half' },
   ].slice(0, fused ? 2 : 1);
   const nPatches = (imageSize / patchSize) ** 2;
   const source = randomSource(opts.seed ?? 0, 0.3);
@@ -80,7 +80,7 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
     put(`projector.fc${k + 1}.weight`, [o!, i!]);
     put(`projector.fc${k + 1}.bias`, [o!]);
   });
-  const text = { model_type: 'llama', hidden_size: d, intermediate_size: 2 * d, num_hidden_layers: opts.layers ?? 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: V + PAD };
+  const text = { model_type: 'llama', pad_token_id: V, torch_dtype: (opts.dtype ?? 'F32') === 'BF16' ? 'bfloat16' : (opts.dtype ?? 'F32') === 'F16' ? 'float16' : 'float32', hidden_size: d, intermediate_size: 2 * d, num_hidden_layers: opts.layers ?? 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: V + PAD };
   const kv = (d / 4) * 2;
   put('language_model.model.embed_tokens.weight', [V + PAD, d]);
   put('language_model.model.norm.weight', [d]);
@@ -102,6 +102,9 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
   const config = {
     architectures: ['OpenVLAForActionPrediction'],
     model_type: 'openvla',
+    arch_specifier: fused ? 'no-align+fused-gelu-mlp' : 'no-align+gelu-mlp',
+    image_resize_strategy: 'resize-naive',
+    pad_token_id: V,
     use_fused_vision_backbone: fused,
     timm_model_ids: fused ? ['vit_large_patch14_reg4_dinov2.lvd142m', 'vit_so400m_patch14_siglip_224'] : ['vit_so400m_patch14_siglip_224'],
     image_sizes: vits.map(() => imageSize),
