@@ -22,6 +22,5 @@ const result = runForwardBench({
   kvHeads: flag('kv-heads'),
   past: flag('past'),
   reps: flag('reps'),
-  log: json ? () => {} : undefined,
 });
 console.log(json ? JSON.stringify(result, null, 2) : formatForwardBench(result));

@@ -11,7 +11,6 @@ export interface ForwardBenchOptions {
   past?: number;
   tokens?: number[];
   reps?: number;
-  log?: (line: string) => void;
 }
 
 export interface ForwardBenchResult {
@@ -35,7 +34,6 @@ export interface ForwardBenchResult {
  * a one-token step, and the one-token step against its memory-bandwidth floor.
  */
 export function runForwardBench(opts: ForwardBenchOptions = {}): ForwardBenchResult {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const width = opts.width ?? 1024;
   const heads = opts.heads ?? Math.max(1, width / 64);
   const config: LlamaConfig = {
@@ -67,10 +65,7 @@ export function runForwardBench(opts: ForwardBenchOptions = {}): ForwardBenchRes
     }
   }
   const forward_ms: Record<string, number> = {};
-  for (const T of Ts) {
-    forward_ms[T] = median(times.get(T)!);
-    log(`T=${String(T).padStart(2)}: ${forward_ms[T]!.toFixed(2)} ms (${(forward_ms[T]! / forward_ms[Ts[0]!]!).toFixed(2)}x T=${Ts[0]})`);
-  }
+  for (const T of Ts) forward_ms[T] = median(times.get(T)!);
   const perLayer = 2 * config.hidden * config.hidden + 2 * model.kvWidth * config.hidden + 3 * config.hidden * config.intermediate;
   const weight_bytes = 4 * (config.nLayers * perLayer + config.vocabSize * config.hidden);
   const addon = loadNative().addon;
