@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Tape, Tensor } from '../ops/index.js';
+import { concatRows, Tape, Tensor } from '../ops/index.js';
+import { maxAbsDiff } from '../ops/testing.js';
 import { initLlamaBlock, llamaBlock, type LlamaBlockConfig } from './llama-block.js';
 import { Initializer, ParamSet } from './params.js';
 import { initVitBlock, vitBlock, type VitBlockConfig } from './vit-block.js';
@@ -39,10 +40,8 @@ test('Llama block (with and without input norm, GQA, causal mask) backpropagates
     const init = new Initializer(3);
     initLlamaBlock(params, 'b', cfg, init, 0.3);
     const T = 5;
-    const mask = Tensor.zeros([T, T]);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask.data[i * T + j] = -Infinity;
     const proj = init.normal([T, 8], 1);
-    checkBlock((tape, p, x) => tape.dot(llamaBlock(tape, p, 'b', tape.constant(x), Int32Array.of(0, 1, 2, 3, 4), mask, cfg), proj), params, init.normal([T, 8], 1));
+    checkBlock((tape, p, x) => tape.dot(llamaBlock(tape, p, 'b', tape.constant(x), Int32Array.of(0, 1, 2, 3, 4), [T], cfg), proj), params, init.normal([T, 8], 1));
     assert.equal(params.has('b.input_layernorm.weight'), inputNorm);
   }
 });
@@ -54,4 +53,23 @@ test('ViT block (with LayerScale) backpropagates correctly', () => {
   initVitBlock(params, 'v', cfg, init, 0.3);
   const proj = init.normal([6, 8], 1);
   checkBlock((tape, p, x) => tape.dot(vitBlock(tape, p, 'v', tape.constant(x), cfg), proj), params, init.normal([6, 8], 1));
+});
+
+test('stacked sequences (segments) give each sequence exactly what it gets alone', () => {
+  const cfg: LlamaBlockConfig = { hidden: 8, intermediate: 12, nHeads: 2, nKvHeads: 1, ropeTheta: 10000, eps: 1e-6, inputNorm: true };
+  const params = new ParamSet();
+  const init = new Initializer(5);
+  initLlamaBlock(params, 'b', cfg, init, 0.3);
+  const a = init.normal([3, 8], 1);
+  const b = init.normal([4, 8], 1);
+  const alone = (x: Tensor) => llamaBlock(new Tape(), params, 'b', new Tape().constant(x), Int32Array.from({ length: x.rows }, (_, i) => i), [x.rows], cfg).value;
+  const tape = new Tape();
+  const stacked = llamaBlock(tape, params, 'b', tape.constant(concatRows([a, b])), Int32Array.of(0, 1, 2, 0, 1, 2, 3), [3, 4], cfg).value;
+  assert.ok(maxAbsDiff(stacked.data, concatRows([alone(a), alone(b)]).data) < 1e-5);
+  const vcfg: VitBlockConfig = { width: 8, mlpHidden: 16, nHeads: 2, eps: 1e-6, layerScale: false };
+  initVitBlock(params, 'v', vcfg, init, 0.3);
+  const vAlone = (x: Tensor) => vitBlock(new Tape(), params, 'v', new Tape().constant(x), vcfg).value;
+  const vt = new Tape();
+  const vStacked = vitBlock(vt, params, 'v', vt.constant(concatRows([a, b])), vcfg, [3, 4]).value;
+  assert.ok(maxAbsDiff(vStacked.data, concatRows([vAlone(a), vAlone(b)]).data) < 1e-5);
 });

@@ -95,7 +95,7 @@ export class DraftTrainer {
     if (noise) for (let i = 0; i < features.size; i++) features.data[i] += ((noise() - 0.5) * 0.2 * 512) / d;
     const input = concatColumns(sample.embeds.slice(1, N), features);
     const x = tape.linear(tape.constant(input), this.params.get('fc.weight'), this.params.get('fc.bias'));
-    return llamaBlock(tape, this.params, 'layers.0', x, positionsFrom(0, N - 1), causalMask(0, N - 1), this.cfg);
+    return llamaBlock(tape, this.params, 'layers.0', x, positionsFrom(0, N - 1), [N - 1], this.cfg);
   }
 
   /** Smooth-L1 on features + tokenWeight × soft cross-entropy on the action positions' token distributions. */

@@ -1,4 +1,5 @@
 import type { Tape, Tensor, Var } from '../ops/index.js';
+import { causalMask } from '../model/index.js';
 import type { Initializer, ParamSet } from './params.js';
 
 /** Sizes of one Llama decoder layer (Hugging Face LlamaConfig names in comments). */
@@ -29,17 +30,35 @@ export function initLlamaBlock(params: ParamSet, prefix: string, cfg: LlamaBlock
 }
 
 /**
- * One pre-norm Llama layer over a whole sequence x[T, hidden] (training: no KV cache):
- * x + o(attn(rope(q), rope(k), v)), then + down(silu(gate(h)) * up(h)) with h = rmsNorm(x).
+ * Attention over a batch of independent sequences stacked by rows: each segment (of the given
+ * lengths) attends only within itself, under `mask(length)`. The linear layers around it run on
+ * all rows at once, which is where batching pays.
  */
-export function llamaBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, positions: Int32Array, mask: Tensor | null, cfg: LlamaBlockConfig): Var {
+export function segmentedAttention(tape: Tape, q: Var, k: Var, v: Var, segments: readonly number[], mask: (length: number) => Tensor | null, heads: { nHeads: number; nKvHeads: number }): Var {
+  if (segments.length === 1) return tape.attention(q, k, v, mask(segments[0]!), heads);
+  const outs: Var[] = [];
+  let at = 0;
+  for (const n of segments) {
+    const [qs, ks, vs] = [q, k, v].map((t) => tape.sliceRows(t, at, at + n)) as [Var, Var, Var];
+    outs.push(tape.attention(qs, ks, vs, mask(n), heads));
+    at += n;
+  }
+  return tape.concatRows(outs);
+}
+
+/**
+ * One pre-norm Llama layer over stacked sequences x[ΣT, hidden] (training: no KV cache), each a
+ * causal sequence of the lengths in `segments`: x + o(attn(rope(q), rope(k), v)), then
+ * + down(silu(gate(h)) * up(h)) with h = rmsNorm(x).
+ */
+export function llamaBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, positions: Int32Array, segments: readonly number[], cfg: LlamaBlockConfig): Var {
   const p = (name: string) => params.get(`${prefix}.${name}`);
   const headDim = cfg.hidden / cfg.nHeads;
   const h = cfg.inputNorm ? tape.rmsNorm(x, p('input_layernorm.weight'), cfg.eps) : x;
   const q = tape.rope(tape.linear(h, p('self_attn.q_proj.weight')), positions, headDim, cfg.ropeTheta);
   const k = tape.rope(tape.linear(h, p('self_attn.k_proj.weight')), positions, headDim, cfg.ropeTheta);
   const v = tape.linear(h, p('self_attn.v_proj.weight'));
-  const attn = tape.attention(q, k, v, mask, { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads });
+  const attn = segmentedAttention(tape, q, k, v, segments, (n) => causalMask(0, n), { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads });
   const x1 = tape.add(x, tape.linear(attn, p('self_attn.o_proj.weight')));
   const h2 = tape.rmsNorm(x1, p('post_attention_layernorm.weight'), cfg.eps);
   const gated = tape.mul(tape.silu(tape.linear(h2, p('mlp.gate_proj.weight'))), tape.linear(h2, p('mlp.up_proj.weight')));

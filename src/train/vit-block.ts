@@ -1,4 +1,5 @@
 import type { Tape, Var } from '../ops/index.js';
+import { segmentedAttention } from './llama-block.js';
 import type { Initializer, ParamSet } from './params.js';
 
 /** Sizes of one ViT block (timm's VisionTransformer names). */
@@ -32,17 +33,18 @@ export function initVitBlock(params: ParamSet, prefix: string, cfg: VitBlockConf
 }
 
 /**
- * One pre-norm ViT block over all tokens x[N, width] (no mask: every patch sees every patch):
+ * One pre-norm ViT block over the tokens of one or more images stacked by rows (`segments`: tokens
+ * per image; every token sees every token of its image):
  * x + ls1 * proj(attn(qkv(norm1(x)))), then x + ls2 * fc2(gelu(fc1(norm2(x)))).
  * timm packs q, k, v in one [3·width, width] weight; its row blocks are q, k, v in that order.
  */
-export function vitBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, cfg: VitBlockConfig): Var {
+export function vitBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, cfg: VitBlockConfig, segments: readonly number[] = [x.value.rows]): Var {
   const p = (name: string) => params.get(`${prefix}.${name}`);
   const d = cfg.width;
   const h = tape.layerNorm(x, p('norm1.weight'), p('norm1.bias'), cfg.eps);
   const [w, b] = [p('attn.qkv.weight'), p('attn.qkv.bias')];
   const part = (i: number) => tape.linear(h, tape.sliceRows(w, i * d, (i + 1) * d), tape.sliceRows(b, i * d, (i + 1) * d));
-  const attn = tape.attention(part(0), part(1), part(2), null, { nHeads: cfg.nHeads, nKvHeads: cfg.nHeads });
+  const attn = segmentedAttention(tape, part(0), part(1), part(2), segments, () => null, { nHeads: cfg.nHeads, nKvHeads: cfg.nHeads });
   let y = tape.linear(attn, p('attn.proj.weight'), p('attn.proj.bias'));
   if (cfg.layerScale) y = tape.mul(y, p('ls1.gamma'));
   const x1 = tape.add(x, y);

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tape, Tensor, type Var } from '../ops/index.js';
+import { argmax, concatRows, Tape, Tensor, type Var } from '../ops/index.js';
 import { seededRandom } from '../ops/testing.js';
-import { ActionTokenizer, buildWordTokenizer, causalMask, encodeSafetensors, normalizeAction, patchify, positionsFrom, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
+import { ActionTokenizer, buildWordTokenizer, encodeSafetensors, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
 import { augmentImage } from './augment.js';
 import { toDatasetAction } from './collect.js';
 import type { EpisodeStore } from './dataset.js';
@@ -51,8 +51,8 @@ export interface VlaTrainingOptions {
 
 interface Frame {
   image: RgbImage;
-  prompt: number[];
-  actionTokens: number[];
+  prompt: readonly number[];
+  actionTokens: readonly number[];
 }
 
 /**
@@ -99,22 +99,41 @@ export class VlaTrainer {
 
   /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
   forward(tape: Tape, image: RgbImage, prompt: readonly number[], actionTokens: readonly number[]): Var {
+    return this.forwardBatch(tape, [{ image, prompt, actionTokens }]);
+  }
+
+  /**
+   * A batch of samples in one graph: every linear layer runs on all samples' rows at once, attention
+   * stays within each sample. Returns logits [7·batch, vocab] for the action positions, in sample order.
+   */
+  forwardBatch(tape: Tape, batch: readonly Frame[]): Var {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
-    const patches = tape.constant(patchify(image, P, MEAN, MEAN));
-    let v = tape.linear(patches, tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
-    v = tape.add(v, tape.reshape(p(`${VIT}pos_embed`), [patches.value.rows, D]));
-    for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg);
+    const patchRows = batch.map((f) => patchify(f.image, P, MEAN, MEAN));
+    const nPatches = patchRows[0]!.rows;
+    let v = tape.linear(tape.constant(concatRows(patchRows)), tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
+    const pos = tape.reshape(p(`${VIT}pos_embed`), [nPatches, D]);
+    v = tape.add(v, batch.length === 1 ? pos : tape.concatRows(batch.map(() => pos)));
+    const imageSegments = batch.map(() => nPatches);
+    for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg, imageSegments);
     const projected = tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
-    const text = tape.embedding(p('language_model.model.embed_tokens.weight'), [...prompt, ...actionTokens.slice(0, 6)]);
-    let x = tape.concatRows([tape.sliceRows(text, 0, 1), projected, tape.sliceRows(text, 1, text.value.rows)]);
-    const L = x.value.rows;
-    const mask = causalMask(0, L);
-    const positions = positionsFrom(0, L);
-    for (let i = 0; i < this.cfg.layers; i++) x = llamaBlock(tape, this.params, `language_model.model.layers.${i}`, x, positions, mask, this.llmBlock);
-    // Positions from the last prompt token on predict the action tokens.
-    const first = L - 7;
-    const h = tape.rmsNorm(tape.sliceRows(x, first, L), p('language_model.model.norm.weight'), 1e-6);
+    const parts: Var[] = [];
+    const segments: number[] = [];
+    batch.forEach((f, b) => {
+      const text = tape.embedding(p('language_model.model.embed_tokens.weight'), [...f.prompt, ...f.actionTokens.slice(0, 6)]);
+      parts.push(tape.sliceRows(text, 0, 1), tape.sliceRows(projected, b * nPatches, (b + 1) * nPatches), tape.sliceRows(text, 1, text.value.rows));
+      segments.push(text.value.rows + nPatches);
+    });
+    let x = tape.concatRows(parts);
+    const positions = Int32Array.from(segments.flatMap((n) => Array.from({ length: n }, (_, i) => i)));
+    for (let i = 0; i < this.cfg.layers; i++) x = llamaBlock(tape, this.params, `language_model.model.layers.${i}`, x, positions, segments, this.llmBlock);
+    // In each sample, the positions from its last prompt token on predict the action tokens.
+    let end = 0;
+    const actionRows = segments.map((n) => {
+      end += n;
+      return tape.sliceRows(x, end - 7, end);
+    });
+    const h = tape.rmsNorm(actionRows.length === 1 ? actionRows[0]! : tape.concatRows(actionRows), p('language_model.model.norm.weight'), 1e-6);
     return tape.linear(h, p('language_model.lm_head.weight'));
   }
 
@@ -148,21 +167,21 @@ export class VlaTrainer {
       // Each step's samples come from a generator seeded by the step: a resumed run draws the same ones.
       const rand = seededRandom(opts.seed * 1_000_003 + step);
       opt.lr = warmupCosine(step, opts.lr, Math.min(500, Math.floor(opts.steps / 20) + 1), opts.steps);
-      for (let b = 0; b < opts.batch; b++) {
+      const batch = Array.from({ length: opts.batch }, () => {
         const f = frames[Math.floor(rand() * frames.length)]!;
-        const tape = new Tape();
-        const logits = this.forward(tape, augmentImage(f.image, rand), f.prompt, f.actionTokens);
-        const loss = tape.crossEntropy(logits, Int32Array.from(f.actionTokens));
-        tape.backward(tape.weightedSum([[loss, 1 / opts.batch]]));
-        lossSum += loss.value.data[0]!;
-        const V = logits.value.cols;
-        f.actionTokens.forEach((t, i) => {
-          let best = 0;
-          for (let j = 1; j < V; j++) if (logits.value.data[i * V + j]! > logits.value.data[i * V + best]!) best = j;
-          if (best === t) correct++;
-        });
-        counted++;
-      }
+        return { ...f, image: augmentImage(f.image, rand) };
+      });
+      const tape = new Tape();
+      const logits = this.forwardBatch(tape, batch);
+      const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
+      const loss = tape.crossEntropy(logits, targets);
+      tape.backward(loss);
+      lossSum += loss.value.data[0]! * opts.batch;
+      const predicted = argmax(logits.value);
+      targets.forEach((t, i) => {
+        if (predicted[i] === t) correct++;
+      });
+      counted += opts.batch;
       clipGradNorm(opt.params, 1.0);
       opt.update();
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
