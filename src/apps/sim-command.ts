@@ -1,9 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { encodePng } from '../model/index.js';
-import { expertPolicy, getTask, runEpisode, SUITES, suiteTasks, TabletopEnv } from '../sim/index.js';
-import { encodeGif, filmstrip } from '../sim/media.js';
+import { encodeGif, encodePng, expertPolicy, filmstrip, getTask, runEpisode, SUITES, suiteTasks, TabletopEnv } from '../sim/index.js';
 
 /** `spec-vla sim ...`: the benchmark world from the command line. */
 export function registerSimCommand(program: Command): void {

@@ -1,6 +1,5 @@
 import loadMujoco from '@mujoco/mujoco';
-import type { RgbImage } from '../model/index.js';
-import { AGENT_VIEW, Rasterizer, type Camera, type GeomPose } from './render.js';
+import { AGENT_VIEW, Rasterizer, wristView, type Camera, type GeomPose, type RgbImage } from './render.js';
 import { FINGER_OPEN, HAND_START, sceneXml, type SceneObject } from './scene.js';
 
 type Mujoco = Awaited<ReturnType<typeof loadMujoco>>;
@@ -32,9 +31,18 @@ export interface RobotState {
 }
 
 export interface Observation {
-  /** Agent-view RGB frame. */
+  /** Agent-view RGB frame (as LIBERO renders it: not yet rotated; see preprocessing in the policy). */
   image: RgbImage;
+  /** Camera on the hand, looking down past the fingers (only when the env was created with a wrist view). */
+  wrist?: RgbImage;
   state: RobotState;
+}
+
+export interface EnvOptions {
+  /** Square frame size in pixels (LIBERO: 256). */
+  imageSize?: number;
+  /** Also render the wrist camera into each observation. */
+  wristView?: boolean;
 }
 
 /**
@@ -50,17 +58,23 @@ export class TabletopEnv {
   /** qpos addresses of the hand's free joint and of the left finger's slide joint. */
   private handQpos = 0;
   private fingerQpos = 0;
+  private jointQpos = new Map<string, number>();
+  readonly imageSize: number;
+  readonly wristView: boolean;
 
   constructor(
     private readonly mj: Mujoco,
-    readonly imageSize = 256,
+    opts: EnvOptions = {},
     readonly camera: Camera = AGENT_VIEW,
   ) {
-    this.raster = new Rasterizer(imageSize, imageSize);
+    this.imageSize = opts.imageSize ?? 256;
+    this.wristView = opts.wristView ?? false;
+    this.raster = new Rasterizer(this.imageSize, this.imageSize);
   }
 
-  static async create(imageSize = 256): Promise<TabletopEnv> {
-    return new TabletopEnv(await loadPhysics(), imageSize);
+  /** A world rendering `imageSize`-pixel frames (a number for backward compatibility, or options). */
+  static async create(opts: number | EnvOptions = {}): Promise<TabletopEnv> {
+    return new TabletopEnv(await loadPhysics(), typeof opts === 'number' ? { imageSize: opts } : opts);
   }
 
   /** Builds (or reuses) the scene and puts everything at its initial state. */
@@ -74,12 +88,10 @@ export class TabletopEnv {
       this.xml = xml;
       this.bodyIds = new Map();
       for (let i = 0; i < this.model.nbody; i++) this.bodyIds.set(this.model.body(i).name, i);
-      const joint = (name: string) => {
-        for (let j = 0; j < this.model!.njnt; j++) if (this.model!.jnt(j).name === name) return this.model!.jnt_qposadr[j]!;
-        throw new Error(`scene has no joint ${name}`);
-      };
-      this.handQpos = joint('hand');
-      this.fingerQpos = joint('finger_left');
+      this.jointQpos = new Map();
+      for (let j = 0; j < this.model.njnt; j++) this.jointQpos.set(this.model.jnt(j).name, this.model.jnt_qposadr[j]!);
+      this.handQpos = this.qposOf('hand');
+      this.fingerQpos = this.qposOf('finger_left');
     }
     this.mj.mj_resetData(this.model, this.data);
     this.data.mocap_pos.set(HAND_START);
@@ -88,7 +100,19 @@ export class TabletopEnv {
     this.data.qpos.set([...HAND_START, 1, 0, 0, 0], this.handQpos);
     this.data.qpos[this.fingerQpos] = FINGER_OPEN;
     this.data.qpos[this.fingerQpos + 1] = FINGER_OPEN;
+    for (const o of objects) if (o.kind === 'cabinet') this.data.qpos[this.qposOf(`${o.name}_drawer`)] = o.open ?? 0;
     this.mj.mj_forward(this.model, this.data);
+  }
+
+  private qposOf(joint: string): number {
+    const adr = this.jointQpos.get(joint);
+    if (adr === undefined) throw new Error(`scene has no joint ${joint}`);
+    return adr;
+  }
+
+  /** Position of a one-dof joint (a drawer's opening, a button's travel). */
+  jointPos(joint: string): number {
+    return this.d.qpos[this.qposOf(joint)]!;
   }
 
   private get d(): MjData {
@@ -131,7 +155,8 @@ export class TabletopEnv {
     return Array.from(this.d.xpos.subarray(id * 3, id * 3 + 3)) as [number, number, number];
   }
 
-  render(): RgbImage {
+  /** Renders the scene from `camera` (default: the agent view). */
+  render(camera: Camera = this.camera): RgbImage {
     const m = this.model!;
     const d = this.d;
     const geoms: GeomPose[] = [];
@@ -144,11 +169,14 @@ export class TabletopEnv {
         rgba: m.geom_rgba.subarray(i * 4, i * 4 + 4),
       });
     }
-    return this.raster.render(geoms, this.camera);
+    return this.raster.render(geoms, camera);
   }
 
   observe(): Observation {
-    return { image: this.render(), state: this.state() };
+    const state = this.state();
+    const obs: Observation = { image: this.render(), state };
+    if (this.wristView) obs.wrist = this.render(wristView(state.eef));
+    return obs;
   }
 
   dispose(): void {

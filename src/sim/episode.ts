@@ -1,6 +1,6 @@
-import type { RgbImage } from '../model/index.js';
-import { TabletopEnv, type Observation } from './env.js';
-import { PickPlaceExpert } from './expert.js';
+import type { TabletopEnv, Observation } from './env.js';
+import { Expert } from './expert.js';
+import type { RgbImage } from './render.js';
 import { goalHolds, type Task } from './tasks.js';
 
 /** A policy maps an observation and the instruction to a 7-D action (gripper -1 open, +1 close). */
@@ -66,9 +66,9 @@ export async function runEpisode(env: TabletopEnv, task: Task, init: number, pol
 
 /** The scripted expert for a task as a Policy (it reads the simulator's object poses). */
 export function expertPolicy(env: TabletopEnv, task: Task, init: number): Policy {
-  let expert: PickPlaceExpert | null = null;
+  let expert: Expert | null = null;
   return (obs) => {
-    expert ??= new PickPlaceExpert(env, task.scene(init), task.goals);
+    expert ??= new Expert(env, task.scene(init), task.goals);
     return expert.act(obs);
   };
 }

@@ -1,54 +1,151 @@
 import type { Observation, TabletopEnv } from './env.js';
-import { objectHalfHeight, type SceneObject } from './scene.js';
-import type { PlaceGoal } from './tasks.js';
+import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, FINGER_HALF_LENGTH, HANDLE_OFFSET, HANDLE_Z, objectHalfHeight, surfaceAbove, type SceneObject } from './scene.js';
+import type { Goal } from './tasks.js';
 
 /**
- * Scripted expert for pick-and-place goals, acting through the same 7-D action as a policy:
- * approach above the object, descend, close, lift, carry above the place, descend, release, retreat.
- * It reads object poses from the simulator (it is the demonstrator, not a policy).
+ * Scripted expert: each goal becomes a short list of waypoints (approach, descend, close, lift,
+ * carry, lower, release, retreat; hook and pull or push a drawer; press a button; push an object),
+ * followed with a clipped proportional controller through the same 7-D action as a policy. A
+ * waypoint's target is fixed when the phase starts, so motions are straight and consistent. The
+ * expert reads object poses from the simulator (it is the demonstrator, not a policy).
  */
-type Phase = { to: (env: TabletopEnv) => [number, number, number]; grip: -1 | 1; hold?: number };
+type V3 = [number, number, number];
+interface Phase {
+  /** Target hand position, computed once when the phase starts. */
+  to: (env: TabletopEnv, eef: V3) => V3;
+  grip: -1 | 1;
+  /** Fixed duration in steps (grasp, release) instead of "until reached". */
+  hold?: number;
+  /** Largest action component (1 = 5 cm per step); slow for contact-rich moves. */
+  speed?: number;
+}
 
 const CARRY_Z = 0.17;
 const GAIN = 0.8;
-const MAX_ACTION = 0.6;
+const SPEED = 0.6;
+const SLOW = 0.35;
 const REACHED = 0.006;
+/** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
+const PATIENCE = 40;
+/** Fingertip clearance above a surface when pushing along it. */
+const SKIM = 0.008;
 
-export class PickPlaceExpert {
+export class Expert {
   private phases: Phase[] = [];
   private phase = 0;
-  private held = 0;
-  private stuck = 0;
+  private steps = 0;
+  private target: V3 | null = null;
 
   constructor(
     private readonly env: TabletopEnv,
     private readonly scene: readonly SceneObject[],
-    goals: readonly PlaceGoal[],
+    goals: readonly Goal[],
   ) {
     for (const g of goals) this.phases.push(...this.plan(g));
   }
 
-  private plan(goal: PlaceGoal): Phase[] {
-    const obj = this.scene.find((o) => o.name === goal.object)!;
-    const place = this.scene.find((o) => o.name === goal.place)!;
+  private find(name: string): SceneObject {
+    const o = this.scene.find((s) => s.name === name);
+    if (!o) throw new Error(`expert: "${name}" is not in the scene`);
+    return o;
+  }
+
+  private plan(goal: Goal): Phase[] {
+    switch (goal.kind) {
+      case 'place': {
+        const place = this.find(goal.place);
+        const [ox, oy] = goal.offset ?? [0, 0];
+        return this.pickAndPlace(this.find(goal.object), (env) => {
+          const q = env.bodyPos(place.name);
+          return [q[0] + ox, q[1] + oy, q[2] + surfaceAbove(place)];
+        });
+      }
+      case 'stow': {
+        const cab = this.find(goal.cabinet);
+        const inner = drawerInterior(cab);
+        // Aim at the part of the open drawer that sticks out in front of the cabinet's top shelf.
+        return this.pickAndPlace(this.find(goal.object), (env) => {
+          const q = env.bodyPos(`${cab.name}_drawer`);
+          const front = env.bodyPos(cab.name)[1] - cab.size[1]!;
+          return [q[0], Math.max(q[1] - inner.halfY + 0.035, Math.min(q[1], front - 0.035)), inner.floorZ];
+        });
+      }
+      case 'drawer':
+        return this.moveDrawer(this.find(goal.cabinet), goal.open);
+      case 'press':
+        return this.press(this.find(goal.stove));
+      case 'push':
+        return this.push(this.find(goal.object), goal.frontOf);
+    }
+  }
+
+  /** Grasp `obj` from above, carry it at a safe height, lower it onto `surface(env)` (x, y, top z), release. */
+  private pickAndPlace(obj: SceneObject, surface: (env: TabletopEnv) => V3): Phase[] {
     const h = objectHalfHeight(obj);
-    const at = (name: string, z: (p: [number, number, number]) => number) => (env: TabletopEnv): [number, number, number] => {
-      const p = env.bodyPos(name);
-      return [p[0], p[1], z(p)];
-    };
     // Grasp a little above the object's center so the fingers close on its upper half.
-    const grasp = (p: [number, number, number]) => p[2] + Math.min(0.01, h * 0.4);
-    const placeTop = (p: [number, number, number]) => p[2] + (place.kind === 'basket' ? -place.size[2]! + 0.01 : objectHalfHeight(place));
-    let graspAt: [number, number, number] = [0, 0, 0];
+    const above = Math.min(0.01, h * 0.4);
+    let spot: V3 = [0, 0, 0];
+    const carry = (env: TabletopEnv) => Math.max(CARRY_Z, surface(env)[2] + 2 * h + 0.05);
     return [
-      { to: at(obj.name, () => CARRY_Z - 0.04), grip: -1 },
-      { to: (env) => (graspAt = at(obj.name, grasp)(env)), grip: -1 },
-      { to: () => graspAt, grip: 1, hold: 6 },
-      { to: () => [graspAt[0], graspAt[1], CARRY_Z], grip: 1 },
-      { to: at(place.name, () => CARRY_Z), grip: 1 },
-      { to: at(place.name, (p) => placeTop(p) + 2 * h + 0.012), grip: 1 },
-      { to: at(place.name, (p) => placeTop(p) + 2 * h + 0.012), grip: -1, hold: 5 },
-      { to: at(place.name, () => CARRY_Z), grip: -1 },
+      // Approach at carry height: the fingers then clear the cabinet, an open drawer and the stove.
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1 },
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] + above]; }, grip: -1 },
+      { to: (_, eef) => eef, grip: 1, hold: 6 },
+      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1 },
+      { to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1 },
+      // Lower until the object's bottom is just above the surface (from where the object really hangs).
+      { to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) + 0.008], grip: 1 },
+      { to: (_, eef) => eef, grip: -1, hold: 5 },
+      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: -1 },
+    ];
+  }
+
+  /**
+   * Open or close a drawer: closed fingers go down into the gap between the handle bar and the
+   * front panel, then the hand moves along y (pulling the handle, or pushing the panel), then rises.
+   */
+  private moveDrawer(cab: SceneObject, open: boolean): Phase[] {
+    const inner = drawerInterior(cab);
+    const gapY = (env: TabletopEnv) => env.bodyPos(`${cab.name}_drawer`)[1] - inner.halfY - (HANDLE_OFFSET - 0.005) / 2;
+    const high = HANDLE_Z + 0.1;
+    const low = HANDLE_Z + 0.004;
+    // Finger half thickness (0.012) plus the gap's slack: the hand travels this far before touching.
+    const slack = (HANDLE_OFFSET - 0.005) / 2 - 0.012;
+    return [
+      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1 },
+      { to: (_, eef) => [eef[0], eef[1], low], grip: 1 },
+      {
+        to: (env, eef) => {
+          const opening = env.jointPos(`${cab.name}_drawer`);
+          return open ? [eef[0], eef[1] - (DRAWER_TRAVEL - 0.005 - opening) - slack, low] : [eef[0], eef[1] + opening + slack + 0.004, low];
+        },
+        grip: 1,
+        speed: SLOW,
+      },
+      { to: (_, eef) => [eef[0], eef[1], high], grip: 1 },
+    ];
+  }
+
+  /** Press a stove's button straight down with closed fingers, then rise. */
+  private press(stove: SceneObject): Phase[] {
+    const top = (env: TabletopEnv) => env.bodyPos(`${stove.name}_button`)[2] + 0.012;
+    return [
+      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1 },
+      { to: (env, eef) => [eef[0], eef[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH], grip: 1, speed: SLOW },
+      { to: (_, eef) => eef, grip: 1, hold: 3 },
+      { to: (env, eef) => [eef[0], eef[1], top(env) + FINGER_HALF_LENGTH + 0.06], grip: 1 },
+    ];
+  }
+
+  /** Push an object towards the front (-y) with closed fingers skimming the table, behind its center. */
+  private push(obj: SceneObject, frontOf: number): Phase[] {
+    const halfY = obj.size[obj.kind === 'can' ? 0 : 1]!;
+    const low = SKIM + FINGER_HALF_LENGTH;
+    return [
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1 },
+      { to: (_, eef) => [eef[0], eef[1], low], grip: 1 },
+      { to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1, speed: SLOW },
+      { to: (_, eef) => [eef[0], eef[1], low + 0.1], grip: 1 },
     ];
   }
 
@@ -58,25 +155,19 @@ export class PickPlaceExpert {
   }
 
   act(obs: Observation): number[] {
-    const p = this.phases[Math.min(this.phase, this.phases.length - 1)]!;
-    const target = p.to(this.env);
-    const eef = obs.state.eef;
-    const err = target.map((t, i) => t - eef[i]!);
-    const dist = Math.hypot(...err);
-    const move = err.map((e) => Math.max(-MAX_ACTION, Math.min(MAX_ACTION, (GAIN * e) / 0.05)));
-    if (!this.done) {
-      if (p.hold !== undefined) {
-        if (++this.held >= p.hold) this.advance();
-      } else if (dist < REACHED || ++this.stuck > 60) {
-        this.advance();
-      }
+    const eef = obs.state.eef as V3;
+    if (this.done) return [0, 0, 0, 0, 0, 0, this.phases.at(-1)?.grip ?? -1];
+    const p = this.phases[this.phase]!;
+    this.target ??= p.to(this.env, eef);
+    const err = this.target.map((t, i) => t - eef[i]!);
+    const limit = p.speed ?? SPEED;
+    const move = err.map((e) => Math.max(-limit, Math.min(limit, (GAIN * e) / 0.05)));
+    this.steps++;
+    if (p.hold !== undefined ? this.steps >= p.hold : Math.hypot(...err) < REACHED || this.steps > PATIENCE) {
+      this.phase++;
+      this.steps = 0;
+      this.target = null;
     }
     return [...move, 0, 0, 0, p.grip];
-  }
-
-  private advance(): void {
-    this.phase++;
-    this.held = 0;
-    this.stuck = 0;
   }
 }

@@ -1,9 +1,14 @@
-import type { RgbImage } from '../model/index.js';
-
 /**
  * A small z-buffered triangle rasterizer for MuJoCo's geoms (no GL in Node): boxes, cylinders,
  * spheres and planes from their world poses, flat Lambert shading with one directional light.
  */
+/** An RGB image: height x width x 3 bytes, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 export interface Camera {
   eye: [number, number, number];
   target: [number, number, number];
@@ -11,8 +16,13 @@ export interface Camera {
   fovy: number;
 }
 
-/** The agent view: in front of the table, looking down at it. */
-export const AGENT_VIEW: Camera = { eye: [0, -0.5, 0.42], target: [0, 0.03, 0.0], fovy: 48 };
+/** The agent view: in front of the table and above it, the whole workspace in frame. */
+export const AGENT_VIEW: Camera = { eye: [0, -0.56, 0.5], target: [0, 0.05, 0.0], fovy: 50 };
+
+/** The wrist view: just behind the fingers, below the palm, looking down and forward past the fingertips. */
+export function wristView(eef: readonly number[]): Camera {
+  return { eye: [eef[0]!, eef[1]! - 0.06, eef[2]! + 0.01], target: [eef[0]!, eef[1]! + 0.04, eef[2]! - 0.1], fovy: 80 };
+}
 
 export interface GeomPose {
   type: number; // mjtGeom: 0 plane, 2 sphere, 5 cylinder, 6 box
