@@ -1,6 +1,6 @@
 export { TabletopEnv, loadPhysics, CONTROL_HZ, MAX_TRANSLATION, MAX_ROTATION, type Observation, type RobotState, type EnvOptions } from './env.js';
 export { sceneXml, objectHalfHeight, TABLE_Z, HAND_START, FINGER_OPEN, DRAWER_TRAVEL, drawerInterior, type SceneObject, type Rgb } from './scene.js';
-export { Rasterizer, AGENT_VIEW, wristView, type Camera, type GeomPose, type RgbImage } from './render.js';
+export { Rasterizer, AGENT_VIEW, wristView, projector, type Camera, type GeomPose, type RgbImage } from './render.js';
 export { encodePng, encodeGif, filmstrip } from './media.js';
 export { SUITES, STEP_LIMITS, INITIAL_STATES, suiteTasks, getTask, goalHolds, type SuiteName, type Task, type Goal } from './tasks.js';
 export { Expert } from './expert.js';

@@ -103,6 +103,19 @@ function meshScale(g: GeomPose): V3 {
   return [s[0]!, s[1]!, s[2]!];
 }
 
+/** Maps a world point to [pixel x, pixel y, depth along the view axis] for a W x H image (pinhole, square pixels). */
+export function projector(cam: Camera, W: number, H: number): (p: readonly number[]) => V3 {
+  const fwd = norm(sub(cam.target, cam.eye));
+  const right = norm(cross(fwd, [0, 0, 1]));
+  const up = cross(right, fwd);
+  const f = 1 / Math.tan((cam.fovy * Math.PI) / 360);
+  return (p) => {
+    const d: V3 = [p[0]! - cam.eye[0], p[1]! - cam.eye[1], p[2]! - cam.eye[2]];
+    const z = dot(d, fwd);
+    return [W / 2 + ((dot(d, right) * f) / z) * (H / 2), H / 2 - ((dot(d, up) * f) / z) * (H / 2), z];
+  };
+}
+
 export class Rasterizer {
   readonly color: Uint8Array;
   private readonly depth: Float32Array;
@@ -125,16 +138,8 @@ export class Rasterizer {
       this.color[i * 3 + 2] = Math.round(255 * background[2] * (1 - 0.25 * t));
     }
     this.depth.fill(Infinity);
-    const fwd = norm(sub(cam.target, cam.eye));
-    const right = norm(cross(fwd, [0, 0, 1]));
-    const up = cross(right, fwd);
-    const f = 1 / Math.tan((cam.fovy * Math.PI) / 360);
     const light = norm([0.3, -0.5, 1]);
-    const project = (p: V3): V3 => {
-      const d = sub(p, cam.eye);
-      const z = dot(d, fwd);
-      return [W / 2 + ((dot(d, right) * f) / z) * (H / 2), H / 2 - ((dot(d, up) * f) / z) * (H / 2), z];
-    };
+    const project = projector(cam, W, H);
     for (const g of geoms) {
       if (g.rgba[3]! <= 0) continue;
       const sc = meshScale(g);

@@ -1,18 +1,64 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { inflateSync } from 'node:zlib';
 import { TabletopEnv } from './env.js';
 import { expertPolicy, runEpisode } from './episode.js';
+import { encodePng } from './media.js';
+import { AGENT_VIEW, projector } from './render.js';
+import { FINGER_OPEN } from './scene.js';
 import { getTask, suiteTasks, SUITES } from './tasks.js';
 
+// Small frames: success and physics do not depend on the image size.
 const env = await TabletopEnv.create(48);
 
-test('the scripted expert solves a task of every suite (stacking and two-goal tasks included)', async () => {
-  for (const [suite, t, init] of [['spatial', 8, 3], ['object', 3, 7], ['goal', 9, 1], ['long', 2, 4]] as const) {
+test('the scripted expert solves tasks of every suite: pick-place, stacking, drawer, button, push, two-goal', async () => {
+  const cases = [
+    ['spatial', 8, 3], ['spatial', 2, 11], ['object', 3, 7], ['object', 8, 30],
+    ['goal', 0, 1], ['goal', 3, 2], ['goal', 5, 4], ['goal', 7, 5], ['goal', 8, 6],
+    ['long', 0, 4], ['long', 1, 9], ['long', 6, 12],
+  ] as const;
+  for (const [suite, t, init] of cases) {
     const task = getTask(suite, t);
     const r = await runEpisode(env, task, init, expertPolicy(env, task, init));
     assert.ok(r.success, `${suite} task ${t} (${task.instruction}) init ${init} failed after ${r.steps} steps`);
-    assert.ok(r.steps < task.stepLimit);
   }
+});
+
+test('a grasped object really lifts with the fingers closed, and never jumps', async () => {
+  const task = getTask('object', 0); // the red block into the basket
+  let start: number[] | null = null;
+  let prev: number[] | null = null;
+  let lifted = false;
+  let maxJump = 0;
+  const r = await runEpisode(env, task, 0, expertPolicy(env, task, 0), {
+    onStep: (_, obs) => {
+      const p = env.bodyPos('red_block');
+      start ??= p;
+      if (prev) maxJump = Math.max(maxJump, Math.hypot(p[0] - prev[0]!, p[1] - prev[1]!, p[2] - prev[2]!));
+      prev = p;
+      if (p[2] > start[2]! + 0.08) {
+        lifted = true;
+        assert.ok(obs.state.gripper < FINGER_OPEN - 0.01, 'the block is up while the fingers are open');
+      }
+    },
+  });
+  assert.ok(r.success);
+  assert.ok(lifted, 'the block never rose 8 cm');
+  assert.ok(maxJump < 0.05, `the block moved ${maxJump.toFixed(3)} m in one 50 ms step`);
+});
+
+test('pulling the handle slides the drawer out on its joint; pressing the button pushes it down', async () => {
+  const open = getTask('goal', 0);
+  const scene = open.scene(0);
+  const r = await runEpisode(env, open, 0, expertPolicy(env, open, 0));
+  assert.ok(r.success);
+  assert.ok(env.jointPos('cabinet_drawer') > 0.1);
+  const cabinet = scene.find((o) => o.name === 'cabinet')!;
+  assert.ok(Math.abs(env.bodyPos('cabinet_drawer')[1] - (cabinet.y - env.jointPos('cabinet_drawer'))) < 0.003, 'drawer body follows its joint');
+  const press = getTask('goal', 7);
+  const rp = await runEpisode(env, press, 0, expertPolicy(env, press, 0));
+  assert.ok(rp.success);
+  assert.ok(env.jointPos('stove_button') < -0.008);
 });
 
 test('a policy that does nothing never succeeds, and stops at the step limit', async () => {
@@ -23,46 +69,65 @@ test('a policy that does nothing never succeeds, and stops at the step limit', a
 });
 
 test('the same initial state gives bit-identical observations and outcome twice', async () => {
-  const task = getTask('spatial', 2);
-  const run = () => runEpisode(env, task, 5, expertPolicy(env, task, 5), { record: true, stepLimit: 40 });
+  const wristEnv = await TabletopEnv.create({ imageSize: 32, wristView: true });
+  const task = getTask('goal', 3);
+  const run = () => runEpisode(wristEnv, task, 5, expertPolicy(wristEnv, task, 5), { record: true });
   const a = await run();
   const b = await run();
+  assert.ok(a.success);
   assert.equal(a.steps, b.steps);
   assert.equal(a.success, b.success);
   assert.equal(a.frames.length, b.frames.length);
   a.frames.forEach((f, i) => assert.deepEqual(f.data, b.frames[i]!.data, `frame ${i}`));
+  a.observations.forEach((o, i) => {
+    assert.deepEqual(o.wrist!.data, b.observations[i]!.wrist!.data, `wrist frame ${i}`);
+    assert.deepEqual(o.state, b.observations[i]!.state, `state ${i}`);
+  });
   assert.deepEqual(a.actions, b.actions);
   // Different initial states differ.
-  const c = await runEpisode(env, task, 6, expertPolicy(env, task, 6), { record: true, stepLimit: 1 });
+  const c = await runEpisode(wristEnv, task, 6, expertPolicy(wristEnv, task, 6), { record: true, stepLimit: 1 });
   assert.notDeepEqual(c.frames[0]!.data, a.frames[0]!.data);
+  wristEnv.dispose();
 });
 
-test('the renderer draws an object in its color where it projects', async () => {
+test('the renderer draws an object in its color where its center projects', async () => {
   const big = await TabletopEnv.create(64);
-  big.reset([{ name: 'red', kind: 'block', color: [1, 0, 0], x: 0, y: 0.02, size: [0.04, 0.04, 0.04] }]);
-  const img = big.render();
-  let red = 0;
-  for (let i = 0; i < img.width * img.height; i++) if (img.data[i * 3]! > 150 && img.data[i * 3 + 1]! < 60 && img.data[i * 3 + 2]! < 60) red++;
-  assert.ok(red > 20, `only ${red} red pixels`);
-  // Move the block to the far left: the red pixels move to the left half of the image.
-  big.reset([{ name: 'red', kind: 'block', color: [1, 0, 0], x: -0.3, y: 0.02, size: [0.04, 0.04, 0.04] }]);
-  const left = big.render();
-  let sumX = 0;
-  let n = 0;
-  for (let i = 0; i < left.width * left.height; i++) {
-    if (left.data[i * 3]! > 150 && left.data[i * 3 + 1]! < 60 && left.data[i * 3 + 2]! < 60) {
-      sumX += i % left.width;
-      n++;
-    }
+  const project = projector(AGENT_VIEW, 64, 64);
+  for (const [x, y] of [[0, 0.02], [-0.25, 0.15], [0.2, -0.15]] as const) {
+    big.reset([{ name: 'cube', kind: 'block', color: [1, 0, 0], x, y, size: [0.03, 0.03, 0.03] }]);
+    const img = big.render();
+    const [px, py] = project(big.bodyPos('cube'));
+    const i = Math.floor(py) * 64 + Math.floor(px);
+    const [r, g, b] = [img.data[i * 3]!, img.data[i * 3 + 1]!, img.data[i * 3 + 2]!];
+    assert.ok(r > 100 && g < 30 && b < 30, `pixel (${px.toFixed(1)}, ${py.toFixed(1)}) is ${r},${g},${b}, not red`);
+    // Far from the cube there is no red.
+    const far = Math.floor(px) < 32 ? 63 : 0;
+    assert.ok(!(img.data[(Math.floor(py) * 64 + far) * 3]! > 100 && img.data[(Math.floor(py) * 64 + far) * 3 + 1]! < 30));
   }
-  assert.ok(n > 10 && sumX / n < left.width / 2, 'the block should appear on the left');
   big.dispose();
 });
 
-test('suites have ten tasks with LIBERO step limits; bad input is refused clearly', () => {
+test('encodePng writes a PNG whose pixels inflate back unchanged', () => {
+  const img = { width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
+  const png = encodePng(img);
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  assert.equal(png.readUInt32BE(16), 3);
+  assert.equal(png.readUInt32BE(20), 2);
+  const idatLen = png.readUInt32BE(33);
+  assert.equal(png.toString('ascii', 37, 41), 'IDAT');
+  const raw = inflateSync(png.subarray(41, 41 + idatLen));
+  assert.deepEqual([...raw], [0, ...img.data.subarray(0, 9), 0, ...img.data.subarray(9)]);
+  assert.throws(() => encodePng({ width: 2, height: 2, data: new Uint8Array(5) }), /needs 12 bytes/);
+});
+
+test('suites have ten tasks with LIBERO step limits and 50 distinct initial states; bad input is refused clearly', () => {
   for (const s of SUITES) assert.equal(suiteTasks(s).length, 10);
   assert.equal(getTask('long', 0).stepLimit, 520);
-  assert.equal(getTask('long', 0).goals.length, 2);
+  assert.equal(getTask('spatial', 0).stepLimit, 220);
+  assert.ok(suiteTasks('long').every((t) => t.goals.length === 2));
+  const inits = new Set(Array.from({ length: 50 }, (_, i) => JSON.stringify(getTask('goal', 1).scene(i))));
+  assert.equal(inits.size, 50);
+  assert.deepEqual(getTask('goal', 1).scene(3), getTask('goal', 1).scene(3));
   assert.throws(() => getTask('kitchen', 0), /unknown suite "kitchen"/);
   assert.throws(() => getTask('goal', 10), /task index must be 0\.\.9/);
   env.reset(getTask('goal', 0).scene(0));

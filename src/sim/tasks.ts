@@ -179,7 +179,7 @@ function kitchenScene(seed: number, drawerOpen = 0): SceneObject[] {
       plate(-0.22, -0.17),
       block('red_block', C.red, -0.02, 0.13),
       block('yellow_block', C.yellow, 0.02, -0.15),
-      can('blue_can', C.blue, -0.06, -0.02),
+      can('blue_can', C.blue, -0.03, -0.06),
       { ...block('green_box', C.green, 0.12, -0.02, 0.025), size: [0.03, 0.03, 0.025] },
     ],
     seed,
