@@ -116,9 +116,14 @@ export function projector(cam: Camera, W: number, H: number): (p: readonly numbe
   };
 }
 
+/** Sky color behind the table: a vertical gradient so the frame is never flat. */
+const SKY: V3 = [0.78, 0.84, 0.9];
+
 export class Rasterizer {
   readonly color: Uint8Array;
   private readonly depth: Float32Array;
+  /** The sky, drawn once; each frame starts as a copy of it. */
+  private readonly background: Uint8Array;
 
   constructor(
     readonly width: number,
@@ -126,17 +131,16 @@ export class Rasterizer {
   ) {
     this.color = new Uint8Array(width * height * 3);
     this.depth = new Float32Array(width * height);
+    this.background = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) {
+      const t = Math.floor(i / width) / height;
+      for (let c = 0; c < 3; c++) this.background[i * 3 + c] = Math.round(255 * SKY[c]! * (1 - 0.25 * t));
+    }
   }
 
-  render(geoms: readonly GeomPose[], cam: Camera, background: V3 = [0.78, 0.84, 0.9]): RgbImage {
+  render(geoms: readonly GeomPose[], cam: Camera): RgbImage {
     const { width: W, height: H } = this;
-    for (let i = 0; i < W * H; i++) {
-      // A vertical gradient sky so the frame is never flat.
-      const t = Math.floor(i / W) / H;
-      this.color[i * 3] = Math.round(255 * background[0] * (1 - 0.25 * t));
-      this.color[i * 3 + 1] = Math.round(255 * background[1] * (1 - 0.25 * t));
-      this.color[i * 3 + 2] = Math.round(255 * background[2] * (1 - 0.25 * t));
-    }
+    this.color.set(this.background);
     this.depth.fill(Infinity);
     const light = norm([0.3, -0.5, 1]);
     const project = projector(cam, W, H);
