@@ -106,18 +106,23 @@ export class Expert {
    */
   private moveDrawer(cab: SceneObject, open: boolean): Phase[] {
     const inner = drawerInterior(cab);
-    const gapY = (env: TabletopEnv) => env.bodyPos(`${cab.name}_drawer`)[1] - inner.halfY - (HANDLE_OFFSET - 0.005) / 2;
+    // The closed drawer's front panel sits 1 cm behind the cabinet front; the usable gap is the part
+    // of the space behind the handle bar (5 mm thick) that lies in front of the cabinet.
+    const recess = cab.size[1]! - inner.halfY;
+    const gap = HANDLE_OFFSET - 0.005 - recess;
+    const gapY = (env: TabletopEnv) => env.bodyPos(`${cab.name}_drawer`)[1] - inner.halfY - recess - gap / 2;
     const high = HANDLE_Z + 0.1;
     const low = HANDLE_Z + 0.004;
-    // Finger half thickness (0.012) plus the gap's slack: the hand travels this far before touching.
-    const slack = (HANDLE_OFFSET - 0.005) / 2 - 0.012;
+    // The fingers (1.2 cm half thickness) travel this far before touching the handle (pull) or,
+    // plus the recess, the front panel (push).
+    const slack = gap / 2 - 0.012;
     return [
       { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1 },
       { to: (_, eef) => [eef[0], eef[1], low], grip: 1 },
       {
         to: (env, eef) => {
           const opening = env.jointPos(`${cab.name}_drawer`);
-          return open ? [eef[0], eef[1] - (DRAWER_TRAVEL - 0.005 - opening) - slack, low] : [eef[0], eef[1] + opening + slack + 0.004, low];
+          return open ? [eef[0], eef[1] - (DRAWER_TRAVEL - 0.005 - opening) - slack, low] : [eef[0], eef[1] + opening + slack + recess + 0.004, low];
         },
         grip: 1,
         speed: SLOW,

@@ -103,17 +103,43 @@ function meshScale(g: GeomPose): V3 {
   return [s[0]!, s[1]!, s[2]!];
 }
 
-/** Maps a world point to [pixel x, pixel y, depth along the view axis] for a W x H image (pinhole, square pixels). */
-export function projector(cam: Camera, W: number, H: number): (p: readonly number[]) => V3 {
+/** Nearest depth drawn (m): geometry closer to the camera is clipped away. */
+const NEAR = 0.01;
+
+/** A camera's view transform: world -> camera space [right, up, depth], and camera space -> pixel [x, y, depth]. */
+function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly number[]) => V3; toPixel: (c: V3) => V3 } {
   const fwd = norm(sub(cam.target, cam.eye));
   const right = norm(cross(fwd, [0, 0, 1]));
   const up = cross(right, fwd);
-  const f = 1 / Math.tan((cam.fovy * Math.PI) / 360);
-  return (p) => {
-    const d: V3 = [p[0]! - cam.eye[0], p[1]! - cam.eye[1], p[2]! - cam.eye[2]];
-    const z = dot(d, fwd);
-    return [W / 2 + ((dot(d, right) * f) / z) * (H / 2), H / 2 - ((dot(d, up) * f) / z) * (H / 2), z];
+  const f = (1 / Math.tan((cam.fovy * Math.PI) / 360)) * (H / 2);
+  return {
+    toCamera: (p) => {
+      const d: V3 = [p[0]! - cam.eye[0], p[1]! - cam.eye[1], p[2]! - cam.eye[2]];
+      return [dot(d, right), dot(d, up), dot(d, fwd)];
+    },
+    toPixel: (c) => [W / 2 + (c[0] * f) / c[2], H / 2 - (c[1] * f) / c[2], c[2]],
   };
+}
+
+/** Maps a world point to [pixel x, pixel y, depth along the view axis] for a W x H image (pinhole, square pixels). */
+export function projector(cam: Camera, W: number, H: number): (p: readonly number[]) => V3 {
+  const { toCamera, toPixel } = viewOf(cam, W, H);
+  return (p) => toPixel(toCamera(p));
+}
+
+/** Clips a camera-space polygon to depth >= NEAR (Sutherland-Hodgman against one plane). */
+function clipNear(poly: V3[]): V3[] {
+  const out: V3[] = [];
+  for (let i = 0; i < poly.length; i++) {
+    const a = poly[i]!;
+    const b = poly[(i + 1) % poly.length]!;
+    if (a[2] >= NEAR) out.push(a);
+    if (a[2] >= NEAR !== b[2] >= NEAR) {
+      const t = (NEAR - a[2]) / (b[2] - a[2]);
+      out.push([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, NEAR]);
+    }
+  }
+  return out;
 }
 
 /** Sky color behind the table: a vertical gradient so the frame is never flat. */
@@ -141,9 +167,9 @@ export class Rasterizer {
   render(geoms: readonly GeomPose[], cam: Camera): RgbImage {
     const { width: W, height: H } = this;
     this.color.set(this.background);
-    this.depth.fill(Infinity);
+    this.depth.fill(0);
     const light = norm([0.3, -0.5, 1]);
-    const project = projector(cam, W, H);
+    const { toCamera, toPixel } = viewOf(cam, W, H);
     for (const g of geoms) {
       if (g.rgba[3]! <= 0) continue;
       const sc = meshScale(g);
@@ -162,39 +188,59 @@ export class Rasterizer {
         const n = norm(cross(sub(b, a), sub(c, a)));
         if (dot(n, sub(a, cam.eye)) >= 0) continue; // back face
         const shade = 0.45 + 0.55 * Math.max(0, dot(n, light));
-        this.fill(project(a), project(b), project(c), [g.rgba[0]! * shade, g.rgba[1]! * shade, g.rgba[2]! * shade]);
+        const rgb: V3 = [g.rgba[0]! * shade, g.rgba[1]! * shade, g.rgba[2]! * shade];
+        const ca = toCamera(a);
+        const cb = toCamera(b);
+        const cc = toCamera(c);
+        if (ca[2] >= NEAR && cb[2] >= NEAR && cc[2] >= NEAR) {
+          this.fill(toPixel(ca), toPixel(cb), toPixel(cc), rgb);
+          continue;
+        }
+        // Partly behind the camera (the table seen from the wrist): draw the visible part as a fan.
+        const poly = clipNear([ca, cb, cc]).map(toPixel);
+        for (let k = 1; k + 1 < poly.length; k++) this.fill(poly[0]!, poly[k]!, poly[k + 1]!, rgb);
       }
     }
     return { width: W, height: H, data: this.color.slice() };
   }
 
+  /**
+   * Fills a screen-space triangle (pixel x, pixel y, depth). Edge functions and 1/depth are affine in
+   * screen space, so they are stepped per pixel; the depth buffer holds 1/depth (larger = nearer).
+   */
   private fill(a: V3, b: V3, c: V3, rgb: V3): void {
-    if (a[2] <= 0.01 || b[2] <= 0.01 || c[2] <= 0.01) return;
     const { width: W, height: H } = this;
     const minX = Math.max(0, Math.floor(Math.min(a[0], b[0], c[0])));
     const maxX = Math.min(W - 1, Math.ceil(Math.max(a[0], b[0], c[0])));
     const minY = Math.max(0, Math.floor(Math.min(a[1], b[1], c[1])));
     const maxY = Math.min(H - 1, Math.ceil(Math.max(a[1], b[1], c[1])));
     const area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-    if (Math.abs(area) < 1e-9) return;
+    if (Math.abs(area) < 1e-9 || minX > maxX || minY > maxY) return;
+    const inv = 1 / area;
+    // Barycentric weights: w0 = ((b.x - px)(c.y - py) - (b.y - py)(c.x - px)) / area, likewise w1; w2 = 1 - w0 - w1.
+    const w0dx = (b[1] - c[1]) * inv;
+    const w1dx = (c[1] - a[1]) * inv;
+    const [za, zb, zc] = [1 / a[2], 1 / b[2], 1 / c[2]];
     const r = Math.round(255 * Math.min(1, rgb[0]));
     const gg = Math.round(255 * Math.min(1, rgb[1]));
     const bb = Math.round(255 * Math.min(1, rgb[2]));
+    const depth = this.depth;
+    const color = this.color;
     for (let y = minY; y <= maxY; y++) {
       const py = y + 0.5;
-      for (let x = minX; x <= maxX; x++) {
-        const px = x + 0.5;
-        const w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
-        const w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+      const px0 = minX + 0.5;
+      let w0 = ((b[0] - px0) * (c[1] - py) - (b[1] - py) * (c[0] - px0)) * inv;
+      let w1 = ((c[0] - px0) * (a[1] - py) - (c[1] - py) * (a[0] - px0)) * inv;
+      for (let x = minX; x <= maxX; x++, w0 += w0dx, w1 += w1dx) {
         const w2 = 1 - w0 - w1;
         if (w0 < 0 || w1 < 0 || w2 < 0) continue;
-        const z = 1 / (w0 / a[2] + w1 / b[2] + w2 / c[2]);
+        const invZ = w0 * za + w1 * zb + w2 * zc;
         const i = y * W + x;
-        if (z >= this.depth[i]!) continue;
-        this.depth[i] = z;
-        this.color[i * 3] = r;
-        this.color[i * 3 + 1] = gg;
-        this.color[i * 3 + 2] = bb;
+        if (invZ <= depth[i]!) continue;
+        depth[i] = invZ;
+        color[i * 3] = r;
+        color[i * 3 + 1] = gg;
+        color[i * 3 + 2] = bb;
       }
     }
   }

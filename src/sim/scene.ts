@@ -41,7 +41,7 @@ export const DRAWER_BOTTOM_Z = 0.02;
 export const DRAWER_WALL = 0.006;
 const CABINET_WALL = 0.008;
 /** The handle bar stands this far in front of the drawer's front panel, at this height. */
-export const HANDLE_OFFSET = 0.045;
+export const HANDLE_OFFSET = 0.055;
 export const HANDLE_Z = 0.06;
 /** The stove's button travels down this far when pressed. */
 export const BUTTON_TRAVEL = 0.012;
@@ -88,13 +88,13 @@ function openBox(name: string, sx: number, sy: number, sz: number, t: number, c:
 }
 
 /** A cabinet's drawer interior in the drawer body's frame: half sizes and the floor's height above the table. */
-export function drawerInterior(cabinet: SceneObject): { halfX: number; halfY: number; halfZ: number; floorZ: number; frontY: number } {
+export function drawerInterior(cabinet: SceneObject): { halfX: number; halfY: number; halfZ: number; floorZ: number } {
   const [sx, sy, sz] = cabinet.size as [number, number, number];
   const t = CABINET_WALL;
   const halfX = sx - 2 * t - 0.002;
   const halfY = sy - t - 0.002;
   const halfZ = (2 * sz - 2 * t - DRAWER_BOTTOM_Z) / 2 - 0.002;
-  return { halfX, halfY, halfZ, floorZ: TABLE_Z + DRAWER_BOTTOM_Z + 2 * DRAWER_WALL, frontY: -halfY };
+  return { halfX, halfY, halfZ, floorZ: TABLE_Z + DRAWER_BOTTOM_Z + 2 * DRAWER_WALL };
 }
 
 /**
@@ -176,7 +176,8 @@ export function sceneXml(objects: readonly SceneObject[]): string {
   <option timestep="0.002" gravity="0 0 -9.81" cone="elliptic" impratio="5"/>
   <default><geom contype="1" conaffinity="3" solref="0.005 1" solimp="0.95 0.99 0.001"/></default>
   <worldbody>
-    <geom name="floor" type="plane" pos="0 0 -0.4" size="2 2 0.1" rgba="0.35 0.35 0.38 1"/>
+    <!-- The floor only catches what falls off the table; it is not drawn (the renderer skips alpha 0). -->
+    <geom name="floor" type="plane" pos="0 0 -0.4" size="2 2 0.1" rgba="0.35 0.35 0.38 0"/>
     <geom name="table" type="box" pos="0 0 ${TABLE_Z - 0.02}" size="0.45 0.35 0.02" rgba="0.72 0.62 0.48 1" friction="1 0.01 0.001"/>
     <body name="target" mocap="true" pos="${hx} ${hy} ${hz}"/>
     <body name="hand" pos="${hx} ${hy} ${hz}">
