@@ -279,12 +279,14 @@ test('graceful shutdown: requests in flight are answered, new ones are refused, 
     assert.equal((late.json as { error: { code: string } }).error.code, 'shutting_down');
   }
   open();
+  const released = performance.now();
   const [a, b] = await Promise.all([inFlight, queued]);
   assert.equal(a.status, 200);
   assert.deepEqual([...toFloat64(decodeJsonNumpy(a.json))], EXPECTED);
   assert.equal(b.status, 200);
   assert.deepEqual((b.json as PredictResponse).action, EXPECTED);
   await closing;
+  assert.ok(performance.now() - released < 2000, 'answers given while closing end their keep-alive connections');
   assert.equal(policy.calls, 2, 'the late request never reached the model');
 });
 

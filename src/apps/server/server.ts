@@ -92,9 +92,12 @@ export class PolicyServer {
 
     app.addHook('onRequest', async (_req, reply) => {
       if (this.closing) {
-        reply.header('Connection', 'close');
         return sendError(reply, { status: 503, code: 'shutting_down', message: 'the server is shutting down' });
       }
+    });
+    // Answers given while closing end their connection, or keep-alive would hold close() for its timeout.
+    app.addHook('onSend', async (_req, reply) => {
+      if (this.closing) reply.header('Connection', 'close');
     });
     app.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';

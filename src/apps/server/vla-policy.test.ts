@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VlaPolicy, writeTinyCheckpoint, type RgbImage } from '../../model/index.js';
+import { randomDraftWeights, saveDraftHead } from '../../spec/index.js';
+import { PolicyClient } from './client.js';
+import { loadActionPolicy } from './policy.js';
+import { PolicyServer } from './server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'spec-vla-server-'));
+const model = join(dir, 'model');
+const draft = join(dir, 'draft');
+writeTinyCheckpoint(model, { seed: 3 });
+const reference = VlaPolicy.load(model);
+saveDraftHead(draft, reference.llm, randomDraftWeights(reference.llm, 4));
+const unnormKey = Object.keys(reference.config.normStats)[0]!;
+
+const images: RgbImage[] = [0, 1, 2].map((seed) => ({ width: 40, height: 30, data: Uint8Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 2654435761 + seed * 7919) >>> 24) }));
+const instructions = ['pick up the black bowl', 'Open the top drawer', 'put the bowl on the plate'];
+
+async function serve(decoder: string, fn: (client: PolicyClient) => Promise<void>): Promise<void> {
+  const server = new PolicyServer({ policy: loadActionPolicy({ model, draft, decoder }) });
+  try {
+    await fn(new PolicyClient(await server.listen('127.0.0.1', 0)));
+  } finally {
+    await server.close();
+  }
+}
+
+test('a tiny OpenVLA-layout checkpoint behind the server answers exactly what VlaPolicy.predictAction computes', async () => {
+  await serve('ar', async (client) => {
+    const health = await client.health();
+    assert.deepEqual([health.model, health.decoder, health.unnorm_keys], [model, 'ar', [unnormKey]]);
+    for (let i = 0; i < images.length; i++) {
+      const direct = reference.predictAction(images[i]!, instructions[i]!, { unnormKey });
+      // /act carries float64 bit for bit; unnorm_key may be omitted when the model has one dataset.
+      assert.deepEqual(await client.act(images[i]!, instructions[i]!), direct.action);
+      const details = await client.predict(images[i]!, instructions[i]!, unnormKey);
+      assert.deepEqual(details.action, direct.action);
+      assert.deepEqual(details.tokens, direct.tokens);
+      assert.equal(details.stats.target_forwards, direct.stats.targetForwards);
+      assert.equal(details.stats.accept_length, 1, 'plain decoding: one token per target forward');
+    }
+  });
+});
+
+test('--decoder strict with a draft head plugs in behind the same interface and stays lossless', async () => {
+  await serve('strict@2,2,3', async (client) => {
+    assert.match((await client.health()).decoder, /^strict/);
+    for (let i = 0; i < images.length; i++) {
+      const direct = reference.predictAction(images[i]!, instructions[i]!, { unnormKey });
+      const details = await client.predict(images[i]!, instructions[i]!, unnormKey);
+      assert.deepEqual(details.tokens, direct.tokens);
+      assert.deepEqual(details.action, direct.action);
+      assert.ok(details.stats.draft_forwards! > 0, 'the draft head ran');
+    }
+  });
+});
+
+test('loadActionPolicy explains bad decoder choices before loading anything', () => {
+  assert.throws(() => loadActionPolicy({ model, decoder: 'beam:4' }), /invalid decoder "beam:4"/);
+  assert.throws(() => loadActionPolicy({ model, decoder: 'relaxed:9' }), /needs a draft head: give --draft DIR/);
+  assert.throws(() => loadActionPolicy({ model: join(dir, 'missing') }), /missing/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
