@@ -22,7 +22,7 @@ const SUBSTEPS = 25; // 25 × 2 ms = one 50 ms control step
 const WORKSPACE = { min: [-0.4, -0.32, 0.015], max: [0.4, 0.32, 0.45] };
 
 export interface RobotState {
-  /** Hand (mocap) position, m. */
+  /** Hand position (the physical hand, which follows the mocap target through a weld), m. */
   eef: [number, number, number];
   /** Hand orientation quaternion (w, x, y, z). */
   quat: [number, number, number, number];
@@ -31,7 +31,7 @@ export interface RobotState {
 }
 
 export interface Observation {
-  /** Agent-view RGB frame (as LIBERO renders it: not yet rotated; see preprocessing in the policy). */
+  /** Agent-view RGB frame, upright (row 0 is the top; LIBERO's raw frames are upside down, hence its 180° rotation). */
   image: RgbImage;
   /** Camera on the hand, looking down past the fingers (only when the env was created with a wrist view). */
   wrist?: RgbImage;

@@ -6,7 +6,7 @@ import { expertPolicy, runEpisode } from './episode.js';
 import { encodePng } from './media.js';
 import { AGENT_VIEW, projector } from './render.js';
 import { FINGER_OPEN } from './scene.js';
-import { getTask, suiteTasks, SUITES } from './tasks.js';
+import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
 
 // Small frames: success and physics do not depend on the image size.
 const env = await TabletopEnv.create(48);
@@ -122,6 +122,8 @@ test('encodePng writes a PNG whose pixels inflate back unchanged', () => {
 
 test('suites have ten tasks with LIBERO step limits and 50 distinct initial states; bad input is refused clearly', () => {
   for (const s of SUITES) assert.equal(suiteTasks(s).length, 10);
+  assert.deepEqual(getSuite('object').tasks.map((t) => t.instruction), suiteTasks('object').map((t) => t.instruction));
+  assert.equal(getSuite('goal').stepLimit, 300);
   assert.equal(getTask('long', 0).stepLimit, 520);
   assert.equal(getTask('spatial', 0).stepLimit, 220);
   assert.ok(suiteTasks('long').every((t) => t.goals.length === 2));

@@ -236,10 +236,23 @@ export function suiteTasks(suite: SuiteName): Task[] {
   return Array.from({ length: 10 }, (_, t) => BUILDERS[suite](t));
 }
 
+/** A suite: its name, LIBERO's step limit for it, and its ten tasks. */
+export interface Suite {
+  name: SuiteName;
+  stepLimit: number;
+  tasks: Task[];
+}
+
+export function getSuite(name: string): Suite {
+  if (!SUITES.includes(name as SuiteName)) throw new Error(`unknown suite "${name}"; suites: ${SUITES.join(', ')}`);
+  const suite = name as SuiteName;
+  return { name: suite, stepLimit: STEP_LIMITS[suite], tasks: suiteTasks(suite) };
+}
+
 export function getTask(suite: string, index: number): Task {
-  if (!SUITES.includes(suite as SuiteName)) throw new Error(`unknown suite "${suite}"; suites: ${SUITES.join(', ')}`);
+  const { name } = getSuite(suite);
   if (!Number.isInteger(index) || index < 0 || index > 9) throw new Error(`task index must be 0..9, got ${index}`);
-  return BUILDERS[suite as SuiteName](index);
+  return BUILDERS[name](index);
 }
 
 /** Drawer opening (m) past which it counts as open, and below which as closed. */
