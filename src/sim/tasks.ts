@@ -79,8 +79,8 @@ function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   return out;
 }
 
-const block = (name: string, color: Rgb, x: number, y: number, half = 0.02): SceneObject => ({ name, kind: 'block', color, x, y, size: [half, half, half] });
-const can = (name: string, color: Rgb, x: number, y: number): SceneObject => ({ name, kind: 'can', color, x, y, size: [0.02, 0.035] });
+const block = (name: string, color: Rgb, x: number, y: number, half = 0.025): SceneObject => ({ name, kind: 'block', color, x, y, size: [half, half, half] });
+const can = (name: string, color: Rgb, x: number, y: number): SceneObject => ({ name, kind: 'can', color, x, y, size: [0.025, 0.04] });
 const plate = (x: number, y: number): SceneObject => ({ name: 'plate', kind: 'plate', color: C.white, x, y, size: [0.075, 0.006] });
 const tray = (x: number, y: number): SceneObject => ({ name: 'tray', kind: 'tray', color: C.gray, x, y, size: [0.07, 0.055, 0.006] });
 const basket = (x: number, y: number): SceneObject => ({ name: 'basket', kind: 'basket', color: C.brown, x, y, size: [0.075, 0.065, 0.04] });
@@ -102,10 +102,13 @@ function task(suite: SuiteName, index: number, instruction: string, goals: Goal[
 
 const seedOf = (suite: number, t: number, init: number) => 1_000_003 * suite + 1009 * t + init + 7;
 
-/** Spatial: which of two identical red blocks to move is told by where it is. [relation, target xy, other xy] */
+/**
+ * Spatial: which of two identical red blocks to move is told by where it is. [relation, target xy,
+ * other xy]. Neighbours along x (the fingers' closing axis) stay clear of the open fingers.
+ */
 const SPATIAL: [string, [number, number], [number, number]][] = [
-  ['next to the blue can', [0.11, 0.13], [-0.04, -0.1]],
-  ['next to the gray tray', [0.08, -0.1], [-0.02, 0.15]],
+  ['next to the blue can', [0.13, 0.08], [-0.04, -0.1]],
+  ['next to the gray tray', [0.05, -0.12], [-0.02, 0.15]],
   ['on the left', [-0.06, 0.1], [0.08, 0.1]],
   ['on the right', [0.08, 0.1], [-0.06, 0.1]],
   ['in the front', [0.02, -0.12], [0.02, 0.12]],
@@ -113,7 +116,7 @@ const SPATIAL: [string, [number, number], [number, number]][] = [
   ['closest to the plate', [-0.07, 0.06], [0.1, 0.03]],
   ['farthest from the plate', [0.1, 0.03], [-0.07, 0.06]],
   ['between the plate and the blue can', [0.0, 0.04], [0.06, -0.14]],
-  ['next to the yellow block', [-0.02, 0.17], [0.1, -0.03]],
+  ['next to the yellow block', [-0.04, 0.1], [0.1, -0.03]],
 ];
 
 function spatialTask(t: number): Task {
