@@ -62,7 +62,7 @@ export function registerServeCommands(program: Command): void {
     .option('--max-body-mb <n>', 'largest request body in MiB (larger: 413)', integer(1, 1024), DEFAULT_BODY_LIMIT / 2 ** 20)
     .option('--center-crop', 'center crop 0.9 of the image area first (models fine-tuned with random crops)')
     .option('--log', 'log every request (JSON lines on stdout)')
-    .addHelpText('after', '\nExample:\n  spec-vla serve --model ./openvla-7b --port 8000\n  spec-vla act --server http://127.0.0.1:8000 --image frame.png --instruction "pick up the black bowl"')
+    .addHelpText('after', '\nExamples:\n  spec-vla serve --model ./openvla-7b --port 8000\n  spec-vla serve --model ./openvla-7b --draft ./draft --decoder relaxed:9\n  spec-vla act --server http://127.0.0.1:8000 --image frame.png --instruction "pick up the black bowl"\nAPI reference: docs/server.md')
     .action(async (o: ServeOptions) => {
       const policy = loadActionPolicy({ model: o.model, draft: o.draft, decoder: o.decoder, centerCrop: o.centerCrop });
       if (policy.unnormKeys.length === 0) console.error(`warning: ${o.model} has no norm_stats: every request will be refused until the config has dataset statistics`);
