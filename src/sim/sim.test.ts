@@ -136,3 +136,28 @@ test('suites have ten tasks with LIBERO step limits and 50 distinct initial stat
   assert.throws(() => env.step([0, 0, 0]), /action must be 7 finite numbers/);
   assert.throws(() => env.step([0, 0, 0, 0, 0, 0, NaN]), /action must be 7 finite numbers/);
 });
+
+test("LIBERO's action scaling: 1 moves the hand 5 cm or turns it 0.5 rad per step, beyond 1 is clipped", () => {
+  const scene = getTask('spatial', 0).scene(0);
+  const settle = () => {
+    for (let i = 0; i < 5; i++) env.step([0, 0, 0, 0, 0, 0, -1]);
+  };
+  env.reset(scene);
+  settle();
+  const x0 = env.state().eef[0];
+  env.step([1, 0, 0, 0, 0, 0, -1]);
+  settle();
+  assert.ok(Math.abs(env.state().eef[0] - x0 - 0.05) < 0.002, `moved ${(env.state().eef[0] - x0).toFixed(4)} m`);
+  env.reset(scene);
+  settle();
+  env.step([3, 0, 0, 0, 0, 0, -1]);
+  settle();
+  assert.ok(Math.abs(env.state().eef[0] - x0 - 0.05) < 0.002, 'an action of 3 is clipped to 1');
+  env.reset(scene);
+  settle();
+  env.step([0, 0, 0, 0, 0, 1, -1]);
+  settle();
+  const [w, , , z] = env.state().quat;
+  const yaw = 2 * Math.atan2(z, w);
+  assert.ok(Math.abs(yaw - 0.5) < 0.02, `turned ${yaw.toFixed(3)} rad`);
+});
