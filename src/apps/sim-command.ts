@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { encodeGif, encodePng, expertPolicy, filmstrip, getTask, INITIAL_STATES, runEpisode, SUITES, suiteTasks, TabletopEnv } from '../sim/index.js';
+import { encodePng } from '../model/index.js';
+import { encodeGif, expertPolicy, filmstrip, getTask, INITIAL_STATES, runEpisode, SUITES, suiteTasks, TabletopEnv } from '../sim/index.js';
 
 interface RunOptions {
   suite: string;

@@ -56,6 +56,7 @@ test('PNG decoding undoes every filter type (a hand-built RGBA file with filters
 
 test('bad PNGs are refused clearly', () => {
   assert.throws(() => decodePng(Buffer.from('not a png')), /not a PNG file/);
+  assert.throws(() => encodePng({ width: 2, height: 2, data: new Uint8Array(5) }), /needs 12 bytes/);
   const png = encodePng({ width: 2, height: 2, data: new Uint8Array(12) });
   assert.throws(() => decodePng(png.subarray(0, 30)), /truncated IHDR chunk|no IHDR/);
 });

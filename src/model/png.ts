@@ -27,6 +27,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 export function encodePng(img: RgbImage): Buffer {
+  if (img.data.length !== img.width * img.height * 3) throw new Error(`encodePng: ${img.width}x${img.height} RGB needs ${img.width * img.height * 3} bytes, got ${img.data.length}`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(img.width, 0);
   ihdr.writeUInt32BE(img.height, 4);

@@ -1,5 +1,6 @@
 import loadMujoco from '@mujoco/mujoco';
-import { AGENT_VIEW, Rasterizer, wristView, type Camera, type GeomPose, type RgbImage } from './render.js';
+import { AGENT_VIEW, Rasterizer, wristView, type Camera, type GeomPose } from './render.js';
+import type { RgbImage } from '../model/index.js';
 import { FINGER_OPEN, HAND_START, sceneXml, type SceneObject } from './scene.js';
 
 type Mujoco = Awaited<ReturnType<typeof loadMujoco>>;

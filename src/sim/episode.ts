@@ -1,6 +1,6 @@
 import type { TabletopEnv, Observation } from './env.js';
 import { Expert } from './expert.js';
-import type { RgbImage } from './render.js';
+import type { RgbImage } from '../model/index.js';
 import { goalHolds, INITIAL_STATES, type Task } from './tasks.js';
 
 /** A policy maps an observation and the instruction to a 7-D action (gripper -1 open, +1 close). */

@@ -2,12 +2,8 @@
  * A small z-buffered triangle rasterizer for MuJoCo's geoms (no GL in Node): boxes, cylinders,
  * spheres and planes from their world poses, flat Lambert shading with one directional light.
  */
-/** An RGB image: height x width x 3 bytes, row-major. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+import type { RgbImage } from '../model/index.js';
+
 
 export interface Camera {
   eye: [number, number, number];

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { TabletopEnv } from './env.js';
 import { expertPolicy, runEpisode } from './episode.js';
-import { encodePng } from './media.js';
 import { AGENT_VIEW, projector } from './render.js';
 import { FINGER_OPEN } from './scene.js';
 import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
@@ -105,19 +103,6 @@ test('the renderer draws an object in its color where its center projects', asyn
     assert.ok(!(img.data[(Math.floor(py) * 64 + far) * 3]! > 100 && img.data[(Math.floor(py) * 64 + far) * 3 + 1]! < 30));
   }
   big.dispose();
-});
-
-test('encodePng writes a PNG whose pixels inflate back unchanged', () => {
-  const img = { width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
-  const png = encodePng(img);
-  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
-  assert.equal(png.readUInt32BE(16), 3);
-  assert.equal(png.readUInt32BE(20), 2);
-  const idatLen = png.readUInt32BE(33);
-  assert.equal(png.toString('ascii', 37, 41), 'IDAT');
-  const raw = inflateSync(png.subarray(41, 41 + idatLen));
-  assert.deepEqual([...raw], [0, ...img.data.subarray(0, 9), 0, ...img.data.subarray(9)]);
-  assert.throws(() => encodePng({ width: 2, height: 2, data: new Uint8Array(5) }), /needs 12 bytes/);
 });
 
 test('suites have ten tasks with LIBERO step limits and 50 distinct initial states; bad input is refused clearly', () => {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../ops/testing.js';
 import type { TabletopEnv } from './env.js';
 import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, objectHalfHeight, surfaceAbove, type Rgb, type SceneObject } from './scene.js';
 
@@ -56,18 +57,6 @@ const C = {
   teal: [0.1, 0.42, 0.45],
   charcoal: [0.22, 0.22, 0.25],
 } satisfies Record<string, Rgb>;
-
-/** mulberry32: a small seeded PRNG, so initial states are the same on every machine. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Seeded Fisher-Yates shuffle (a sort with a random comparator is biased and engine dependent). */
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {
