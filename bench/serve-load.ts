@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { writeTinyCheckpoint, type RgbImage } from '../src/model/index.js';
 import { actPayload } from '../src/apps/server/client.js';
 import { decodeJsonNumpy, toFloat64 } from '../src/apps/server/json-numpy.js';
-import { loadActionPolicy } from '../src/apps/server/policy.js';
 import { PolicyServer } from '../src/apps/server/server.js';
+import { WorkerPolicy } from '../src/apps/server/worker-policy.js';
 
 const args = process.argv.slice(2);
 function opt(name: string): string | undefined {
@@ -164,12 +164,13 @@ async function main(): Promise<void> {
 }
 
 if (args[0] === '--child') {
-  // The server side: its own process, so its memory is measured apart from the load generator's.
-  const policy = loadActionPolicy({ model: opt('model')!, draft: opt('draft'), decoder: opt('decoder') ?? 'ar' });
+  // The server side, set up as `spec-vla serve` does (model in a worker thread), in its own process
+  // so its memory is measured apart from the load generator's.
+  const policy = await WorkerPolicy.start({ model: opt('model')!, draft: opt('draft'), decoder: opt('decoder') ?? 'ar' });
   const server = new PolicyServer({ policy, queueCapacity: 64 });
   const url = await server.listen('127.0.0.1', 0);
   process.send!({ url, decoder: policy.description.decoder });
-  process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void server.close().then(() => policy.close()).then(() => process.exit(0)));
 } else {
   await main();
 }

@@ -3,8 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { decodePng } from '../model/index.js';
 import { parseDecoderSpec } from '../spec/index.js';
 import { PolicyClient, PolicyServerError } from './server/client.js';
-import { loadActionPolicy } from './server/policy.js';
 import { DEFAULT_BODY_LIMIT, PolicyServer } from './server/server.js';
+import { WorkerPolicy } from './server/worker-policy.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -64,7 +64,8 @@ export function registerServeCommands(program: Command): void {
     .option('--log', 'log every request (JSON lines on stdout)')
     .addHelpText('after', '\nExamples:\n  spec-vla serve --model ./openvla-7b --port 8000\n  spec-vla serve --model ./openvla-7b --draft ./draft --decoder relaxed:9\n  spec-vla act --server http://127.0.0.1:8000 --image frame.png --instruction "pick up the black bowl"\nAPI reference: docs/server.md')
     .action(async (o: ServeOptions) => {
-      const policy = loadActionPolicy({ model: o.model, draft: o.draft, decoder: o.decoder, centerCrop: o.centerCrop });
+      // The model runs in a worker thread so this thread keeps answering while a forward pass runs.
+      const policy = await WorkerPolicy.start({ model: o.model, draft: o.draft, decoder: o.decoder, centerCrop: o.centerCrop });
       if (policy.unnormKeys.length === 0) console.error(`warning: ${o.model} has no norm_stats: every request will be refused until the config has dataset statistics`);
       const server = new PolicyServer({ policy, queueCapacity: o.queue, bodyLimit: o.maxBodyMb * 2 ** 20, logger: o.log });
       const url = await server.listen(o.host, o.port);
@@ -78,7 +79,7 @@ export function registerServeCommands(program: Command): void {
         stopping = true;
         console.error(`${signal}: finishing ${server.queue.depth + (server.queue.running ? 1 : 0)} request(s) in flight, then exiting`);
         server.close().then(
-          () => process.exit(0),
+          () => policy.close().then(() => process.exit(0)),
           (e: unknown) => {
             console.error(`shutdown failed: ${(e as Error).message}`);
             process.exit(1);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,9 @@ import { encodePng, VlaPolicy, writeTinyCheckpoint } from '../../model/index.js'
 import { registerServeCommands } from '../serve-command.js';
 
 const commandModule = fileURLToPath(new URL('../serve-command.js', import.meta.url));
-/** Runs `spec-vla <args>` with only the serve commands registered, in a child process. */
-const RUNNER = `import { Command } from 'commander'; import { registerServeCommands } from ${JSON.stringify(commandModule)};
-const p = new Command('spec-vla'); registerServeCommands(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;
+/** A script running `spec-vla <args>` with only the serve commands registered (written to a file: workers refuse `node -e`'s flags). */
+const RUNNER = `import { Command } from ${JSON.stringify(createRequire(import.meta.url).resolve('commander'))}; import { registerServeCommands } from ${JSON.stringify(commandModule)};
+const p = new Command('spec-vla'); registerServeCommands(p); await p.parseAsync(process.argv.slice(2), { from: 'user' });`;
 
 function program(): { program: Command; errors: string[] } {
   const errors: string[] = [];
@@ -50,9 +51,11 @@ test('spec-vla serve + spec-vla act end to end, then SIGTERM exits cleanly', asy
     writeTinyCheckpoint(model, { seed: 5 });
     const image = { width: 28, height: 28, data: Uint8Array.from({ length: 28 * 28 * 3 }, (_, i) => (i * 131) & 255) };
     writeFileSync(join(dir, 'obs.png'), encodePng(image));
+    const runner = join(dir, 'spec-vla.mjs');
+    writeFileSync(runner, RUNNER);
     const expected = VlaPolicy.load(model).predictAction(image, 'pick up the bowl').action;
 
-    const server = spawn(process.execPath, ['--input-type=module', '-e', RUNNER, 'serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = spawn(process.execPath, [runner, 'serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     server.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
@@ -67,10 +70,10 @@ test('spec-vla serve + spec-vla act end to end, then SIGTERM exits cleanly', asy
           }
         });
       });
-      const act = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, 'act', '--server', url, '--image', join(dir, 'obs.png'), '--instruction', 'pick up the bowl', '--json'], { encoding: 'utf8' });
+      const act = spawnSync(process.execPath, [runner, 'act', '--server', url, '--image', join(dir, 'obs.png'), '--instruction', 'pick up the bowl', '--json'], { encoding: 'utf8' });
       assert.equal(act.status, 0, act.stderr);
       assert.deepEqual(JSON.parse(act.stdout).action, expected);
-      const bad = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, 'act', '--server', url, '--image', join(dir, 'obs.png'), '--instruction', ' ', '--unnorm-key', 'nope'], { encoding: 'utf8' });
+      const bad = spawnSync(process.execPath, [runner, 'act', '--server', url, '--image', join(dir, 'obs.png'), '--instruction', ' ', '--unnorm-key', 'nope'], { encoding: 'utf8' });
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /error: .*\(HTTP 400, (empty_instruction|unknown_unnorm_key)\)/);
     } finally {

@@ -57,8 +57,8 @@ export class SerialQueue {
       } catch (e) {
         job.reject(e);
       }
-      // Model calls are synchronous compute: yield to the event loop between jobs so sockets,
-      // health checks and new arrivals (queued or refused) are served.
+      // A policy run in this thread computes synchronously: yield to the event loop between jobs so
+      // sockets, health checks and new arrivals (queued or refused) are served.
       await new Promise<void>((r) => setImmediate(r));
     }
     this.busy = false;

@@ -168,6 +168,7 @@ test('every bad input gets its 4xx JSON error without reaching the model, and th
       assert.equal(err.code, c.code, `${c.name}: code (${err.message})`);
       assert.equal(err.status, c.status);
       assert.ok(err.message.length > 5, `${c.name}: a message`);
+      if (c.code === 'body_too_large') assert.match(err.message, new RegExp(`limit of ${bodyLimit} bytes`));
       assert.equal(policy.started, policy.calls, `${c.name}: nothing left running`);
       const callsBefore = policy.calls;
       const next = await post(`${url}/act`, good);

@@ -84,7 +84,8 @@ export class PolicyServer {
       maxImageSide: opts.maxImageSide ?? 4096,
     };
     // Shutdown answers go through our own hook so they have the same error body as everything else.
-    const app = Fastify({ bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, logger: opts.logger ?? false, return503OnClosing: false });
+    const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const app = Fastify({ bodyLimit, logger: opts.logger ?? false, return503OnClosing: false });
     this.app = app;
     // Only JSON is spoken; a text/plain body would otherwise arrive as a string and get a confusing error.
     app.removeContentTypeParser('text/plain');
@@ -106,6 +107,9 @@ export class PolicyServer {
     });
     app.setErrorHandler((err, req, reply) => {
       const error = classify(err);
+      // Fastify's own messages for these do not say what to do about them.
+      if (error.code === 'body_too_large') error.message = `the request body is over the limit of ${bodyLimit} bytes (serve --max-body-mb)`;
+      if (error.code === 'unsupported_media_type') error.message = `Content-Type ${req.headers['content-type'] ?? '(none)'} is not accepted: send the body as application/json`;
       if (error.status >= 500) req.log.error(err);
       m.errors.inc({ code: error.code });
       return sendError(reply, error);

@@ -8,6 +8,7 @@ import { randomDraftWeights, saveDraftHead } from '../../spec/index.js';
 import { PolicyClient } from './client.js';
 import { loadActionPolicy } from './policy.js';
 import { PolicyServer } from './server.js';
+import { WorkerPolicy } from './worker-policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spec-vla-server-'));
 const model = join(dir, 'model');
@@ -63,6 +64,48 @@ test('loadActionPolicy explains bad decoder choices before loading anything', ()
   assert.throws(() => loadActionPolicy({ model, decoder: 'beam:4' }), /invalid decoder "beam:4"/);
   assert.throws(() => loadActionPolicy({ model, decoder: 'relaxed:9' }), /needs a draft head: give --draft DIR/);
   assert.throws(() => loadActionPolicy({ model: join(dir, 'missing') }), /missing/);
+});
+
+test('WorkerPolicy (what serve uses) gives the same answers from a worker thread, and load errors come back', async () => {
+  const policy = await WorkerPolicy.start({ model, draft, decoder: 'strict@2,2,3' });
+  const server = new PolicyServer({ policy });
+  try {
+    const client = new PolicyClient(await server.listen('127.0.0.1', 0));
+    assert.deepEqual(policy.unnormKeys, [unnormKey]);
+    for (let i = 0; i < images.length; i++) {
+      const direct = reference.predictAction(images[i]!, instructions[i]!, { unnormKey });
+      const details = await client.predict(images[i]!, instructions[i]!);
+      assert.deepEqual([details.action, details.tokens], [direct.action, direct.tokens]);
+    }
+  } finally {
+    await server.close();
+    await policy.close();
+  }
+  await assert.rejects(policy.predict(images[0]!, 'x', {}), /worker exited/);
+  await assert.rejects(WorkerPolicy.start({ model: join(dir, 'missing') }), /missing/);
+  await assert.rejects(WorkerPolicy.start({ model, decoder: 'relaxed:9' }), /needs a draft head/);
+});
+
+test('with the model in a worker, /health answers while a slow prediction runs', async () => {
+  const slow = join(dir, 'slow');
+  // Big enough that one prediction takes far longer than a health check.
+  writeTinyCheckpoint(slow, { seed: 6, hidden: 256, layers: 8, imageSize: 64, patchSize: 16 });
+  const policy = await WorkerPolicy.start({ model: slow });
+  const server = new PolicyServer({ policy });
+  try {
+    const client = new PolicyClient(await server.listen('127.0.0.1', 0));
+    let predicted = false;
+    const prediction = client.act(images[0]!, instructions[0]!).then(() => (predicted = true));
+    for (let i = 0; i < 500 && !server.queue.running; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.ok(server.queue.running, 'the prediction started');
+    const health = await client.health();
+    assert.equal(health.queue.running, true);
+    assert.equal(predicted, false, 'health answered before the prediction finished');
+    await prediction;
+  } finally {
+    await server.close();
+    await policy.close();
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
