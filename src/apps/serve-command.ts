@@ -61,13 +61,13 @@ export function registerServeCommands(program: Command): void {
     .option('--queue <n>', 'requests that may wait for the model before new ones get 503', integer(0, 100_000), 16)
     .option('--max-body-mb <n>', 'largest request body in MiB (larger: 413)', integer(1, 1024), DEFAULT_BODY_LIMIT / 2 ** 20)
     .option('--center-crop', 'center crop 0.9 of the image area first (models fine-tuned with random crops)')
-    .option('--log', 'log every request (JSON lines on stdout)')
+    .option('--log', 'log every request (JSON lines on stdout; without it, only policy failures)')
     .addHelpText('after', '\nExamples:\n  spec-vla serve --model ./openvla-7b --port 8000\n  spec-vla serve --model ./openvla-7b --draft ./draft --decoder relaxed:9\n  spec-vla act --server http://127.0.0.1:8000 --image frame.png --instruction "pick up the black bowl"\nAPI reference: docs/server.md')
     .action(async (o: ServeOptions) => {
       // The model runs in a worker thread so this thread keeps answering while a forward pass runs.
       const policy = await WorkerPolicy.start({ model: o.model, draft: o.draft, decoder: o.decoder, centerCrop: o.centerCrop });
       if (policy.unnormKeys.length === 0) console.error(`warning: ${o.model} has no norm_stats: every request will be refused until the config has dataset statistics`);
-      const server = new PolicyServer({ policy, queueCapacity: o.queue, bodyLimit: o.maxBodyMb * 2 ** 20, logger: o.log });
+      const server = new PolicyServer({ policy, queueCapacity: o.queue, bodyLimit: o.maxBodyMb * 2 ** 20, logger: o.log ? true : undefined });
       const url = await server.listen(o.host, o.port);
       console.error(`serving ${o.model} (decoder ${policy.description.decoder}; unnorm_key ${policy.unnormKeys.join(', ') || '(none)'}) on ${url}`);
       let stopping = false;

@@ -55,7 +55,7 @@ async function post(url: string, body: string, contentType = 'application/json')
   return { status: res.status, json, text };
 }
 
-async function withServer(opts: { bodyLimit?: number; queueCapacity?: number }, fn: (url: string, policy: TestPolicy, server: PolicyServer) => Promise<void>): Promise<void> {
+async function withServer(opts: { bodyLimit?: number; queueCapacity?: number; logger?: boolean }, fn: (url: string, policy: TestPolicy, server: PolicyServer) => Promise<void>): Promise<void> {
   const policy = new TestPolicy();
   const server = new PolicyServer({ policy, ...opts });
   const url = await server.listen('127.0.0.1', 0);
@@ -182,7 +182,7 @@ test('every bad input gets its 4xx JSON error without reaching the model, and th
 });
 
 test('a policy failure is a 500 JSON error and the server keeps serving', async () => {
-  await withServer({}, async (url, policy) => {
+  await withServer({ logger: false }, async (url, policy) => {
     policy.failNext = true;
     const r = await post(`${url}/act`, JSON.stringify(GOOD));
     assert.equal(r.status, 500);

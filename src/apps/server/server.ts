@@ -15,7 +15,7 @@ export interface PolicyServerOptions {
   maxInstructionChars?: number;
   /** Largest image side in pixels (default 4096). */
   maxImageSide?: number;
-  /** Log each request with fastify's logger (default off). */
+  /** true: log every request; false: nothing; default: only failures of the policy (JSON lines on stdout). */
   logger?: boolean;
 }
 
@@ -83,9 +83,9 @@ export class PolicyServer {
       maxInstructionChars: opts.maxInstructionChars ?? 1024,
       maxImageSide: opts.maxImageSide ?? 4096,
     };
-    // Shutdown answers go through our own hook so they have the same error body as everything else.
     const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
-    const app = Fastify({ bodyLimit, logger: opts.logger ?? false, return503OnClosing: false });
+    // return503OnClosing off: shutdown answers come from our own hook, with the same error body as the rest.
+    const app = Fastify({ bodyLimit, logger: opts.logger ?? { level: 'error' }, return503OnClosing: false });
     this.app = app;
     // Only JSON is spoken; a text/plain body would otherwise arrive as a string and get a confusing error.
     app.removeContentTypeParser('text/plain');
@@ -93,6 +93,7 @@ export class PolicyServer {
 
     app.addHook('onRequest', async (_req, reply) => {
       if (this.closing) {
+        m.errors.inc({ code: 'shutting_down' });
         return sendError(reply, { status: 503, code: 'shutting_down', message: 'the server is shutting down' });
       }
     });
@@ -110,7 +111,7 @@ export class PolicyServer {
       // Fastify's own messages for these do not say what to do about them.
       if (error.code === 'body_too_large') error.message = `the request body is over the limit of ${bodyLimit} bytes (serve --max-body-mb)`;
       if (error.code === 'unsupported_media_type') error.message = `Content-Type ${req.headers['content-type'] ?? '(none)'} is not accepted: send the body as application/json`;
-      if (error.status >= 500) req.log.error(err);
+      if (error.code === 'internal_error') req.log.error(err);
       m.errors.inc({ code: error.code });
       return sendError(reply, error);
     });
