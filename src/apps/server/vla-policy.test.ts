@@ -88,8 +88,8 @@ test('WorkerPolicy (what serve uses) gives the same answers from a worker thread
 
 test('with the model in a worker, /health answers while a slow prediction runs', async () => {
   const slow = join(dir, 'slow');
-  // Big enough that one prediction takes far longer than a health check.
-  writeTinyCheckpoint(slow, { seed: 6, hidden: 256, layers: 8, imageSize: 64, patchSize: 16 });
+  // Big enough that one prediction (about 0.3 s here) takes far longer than a health check (1-2 ms).
+  writeTinyCheckpoint(slow, { seed: 6, hidden: 384, layers: 12, imageSize: 224, patchSize: 14 });
   const policy = await WorkerPolicy.start({ model: slow });
   const server = new PolicyServer({ policy });
   try {
