@@ -11,7 +11,8 @@ export class PolicyServerError extends Error {
 }
 
 export interface HealthResponse {
-  status: string;
+  status: 'ok' | 'failed';
+  failure?: string;
   model: string;
   decoder: string;
   unnorm_keys: string[];

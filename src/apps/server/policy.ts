@@ -20,6 +20,8 @@ export interface ActionPolicy {
   readonly description: { model: string; decoder: string };
   /** Dataset statistics the policy can un-normalize with (norm_stats keys). */
   readonly unnormKeys: readonly string[];
+  /** Why the policy can no longer predict (e.g. its worker died); undefined while it can. */
+  readonly failure?: string;
   predict(image: RgbImage, instruction: string, opts: { unnormKey?: string }): Promise<ActionResult>;
 }
 

@@ -135,13 +135,18 @@ export class PolicyServer {
       return { action: result.action, tokens: result.tokens ?? null, stats: result.stats ?? {}, decoder: policy.description.decoder, queue_ms: queueMs, inference_ms: inferenceMs };
     });
 
-    app.get('/health', async () => ({
-      status: 'ok',
-      model: policy.description.model,
-      decoder: policy.description.decoder,
-      unnorm_keys: policy.unnormKeys,
-      queue: { waiting: this.queue.depth, capacity: this.queue.capacity, running: this.queue.running },
-    }));
+    app.get('/health', async (_req, reply) => {
+      // A policy that can no longer predict makes the server unhealthy, so a supervisor can restart it.
+      const failure = policy.failure;
+      return reply.code(failure ? 503 : 200).send({
+        status: failure ? 'failed' : 'ok',
+        ...(failure ? { failure } : {}),
+        model: policy.description.model,
+        decoder: policy.description.decoder,
+        unnorm_keys: policy.unnormKeys,
+        queue: { waiting: this.queue.depth, capacity: this.queue.capacity, running: this.queue.running },
+      });
+    });
 
     app.get('/metrics', async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(m.registry.render()));
   }

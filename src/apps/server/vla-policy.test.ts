@@ -82,6 +82,15 @@ test('WorkerPolicy (what serve uses) gives the same answers from a worker thread
     await policy.close();
   }
   await assert.rejects(policy.predict(images[0]!, 'x', {}), /worker exited/);
+  // A server left with a dead policy says so on /health.
+  const orphan = new PolicyServer({ policy });
+  try {
+    const res = await fetch(`${await orphan.listen('127.0.0.1', 0)}/health`);
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { status: string; failure: string }).failure, /worker exited/);
+  } finally {
+    await orphan.close();
+  }
   await assert.rejects(WorkerPolicy.start({ model: join(dir, 'missing') }), /missing/);
   await assert.rejects(WorkerPolicy.start({ model, decoder: 'relaxed:9' }), /needs a draft head/);
 });

@@ -50,6 +50,10 @@ export class WorkerPolicy implements ActionPolicy {
     });
   }
 
+  get failure(): string | undefined {
+    return this.dead?.message;
+  }
+
   predict(image: RgbImage, instruction: string, opts: { unnormKey?: string }): Promise<ActionResult> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
