@@ -42,7 +42,7 @@ export function isJsonNumpy(value: unknown): value is Record<string, unknown> {
 }
 
 /** Number of elements of a shape (1 for a scalar); throws when a dimension is not a non-negative integer. */
-export function shapeSize(shape: readonly number[], where = 'shape'): number {
+function shapeSize(shape: readonly number[], where = 'shape'): number {
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw new JsonNumpyError('invalid_shape', `${where} must hold non-negative integers, got ${JSON.stringify(shape)}`);

@@ -34,10 +34,6 @@ export class Counter implements Metric {
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
 
-  get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels)) ?? 0;
-  }
-
   render(): string {
     let out = header(this.name, this.help, 'counter');
     for (const [key, v] of this.values) out += `${this.name}${key} ${num(v)}\n`;
