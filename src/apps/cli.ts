@@ -9,6 +9,7 @@ import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from 
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
+import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerTrainCommands } from './train-commands.js';
 
@@ -156,6 +157,7 @@ program
 
 registerSimCommand(program);
 registerTrainCommands(program);
+registerServeCommands(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`spec-vla: ${e.message}`);

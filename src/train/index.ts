@@ -1,0 +1,10 @@
+export { Initializer, ParamSet } from './params.js';
+export { AdamW, clipGradNorm, warmupCosine, type AdamWOptions } from './optim.js';
+export { writeFileAtomic } from './atomic.js';
+export { EpisodeStore, actionStats, encodeEpisode, decodeEpisode, type Episode, type ActionStats, type DatasetIndex } from './dataset.js';
+export { collectDemonstrations, storeActionStats, toDatasetAction, type CollectOptions } from './collect.js';
+export { augmentImage } from './augment.js';
+export { llamaBlock, initLlamaBlock, segmentedAttention, type LlamaBlockConfig } from './llama-block.js';
+export { vitBlock, initVitBlock, type VitBlockConfig } from './vit-block.js';
+export { VlaTrainer, DEFAULT_SMALL_VLA, type SmallVlaConfig, type VlaTrainingOptions } from './vla-trainer.js';
+export { DraftTrainer, makeDraftSample, type DraftSample, type DraftTrainingOptions } from './draft-trainer.js';
