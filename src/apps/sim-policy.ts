@@ -1,0 +1,22 @@
+import { gripperToEnv, type ActionDecoder, type DecodeStats, type VlaPolicy } from '../model/index.js';
+import type { Policy } from '../sim/index.js';
+
+/**
+ * A VLA as a policy in the benchmark world: each observation's agent view and the instruction go
+ * through `predictAction` with the given decoder; the un-normalized action goes to the env with the
+ * gripper turned from the dataset convention (1 = open) into the env's (-1 = open, +1 = close).
+ * The decoding statistics of every call are kept in `stats`.
+ */
+export function vlaSimPolicy(vla: VlaPolicy, decoder: ActionDecoder, unnormKey?: string): { policy: Policy; stats: DecodeStats[]; latencyMs: number[] } {
+  const stats: DecodeStats[] = [];
+  const latencyMs: number[] = [];
+  const policy: Policy = (obs, instruction) => {
+    const out = vla.predictAction(obs.image, instruction, { unnormKey, decoder });
+    stats.push(out.stats);
+    latencyMs.push(out.timings.totalMs);
+    const action = [...out.action];
+    action[6] = gripperToEnv(action[6]!);
+    return action;
+  };
+  return { policy, stats, latencyMs };
+}
