@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodePng, VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
 import { kernels, loadNative } from '../ops/index.js';
+import { SUITES, type SuiteName } from '../sim/index.js';
 import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
+import { formatSummary, runEvaluation, summarize } from './eval.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
 import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
@@ -133,6 +135,38 @@ bench
   .action((o: { model: string; draft?: string; decoders?: string[]; samples: number; priorBranch?: boolean; json?: boolean }) => {
     const rows = runDecodeBench({ model: o.model, draft: o.draft, decoders: o.decoders, samples: o.samples, priorBranch: o.priorBranch });
     console.log(o.json ? JSON.stringify(rows, null, 2) : formatDecodeBench(rows));
+  });
+
+program
+  .command('eval')
+  .description('Run a VLA with several decoders on the same initial states of the benchmark suites: success rate, accept length, target forwards per action, per-action latency (median, p90; warm-up excluded) and speedup against the first decoder. Each episode is appended to --log, so an interrupted run resumes.')
+  .requiredOption('--model <dir>', 'VLA checkpoint folder')
+  .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)')
+  .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, 'all')
+  .option('--decoders <list>', 'space- or semicolon-separated decoder specs; the first is the speedup baseline', list, ['ar', 'strict', 'relaxed:9'])
+  .option('--trials <n>', 'initial states per task', positiveInt, 10)
+  .option('--tasks <n>', 'tasks per suite (the first n)', positiveInt, 10)
+  .option('--unnorm-key <key>', 'norm_stats entry to un-normalize with')
+  .option('--log <file>', 'JSON-lines episode log (resume file)')
+  .option('--json <file>', 'write the summary as JSON here')
+  .action(async (o: { model: string; draft?: string; suite: string; decoders: string[]; trials: number; tasks: number; unnormKey?: string; log?: string; json?: string }) => {
+    const suites = (o.suite === 'all' ? [...SUITES] : o.suite.split(',')) as SuiteName[];
+    for (const s of suites) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}"`);
+    const records = await runEvaluation({
+      model: o.model,
+      draft: o.draft,
+      suites,
+      decoders: o.decoders,
+      trials: o.trials,
+      tasks: o.tasks,
+      unnormKey: o.unnormKey,
+      log: o.log,
+      onEpisode: (e, done, total) => process.stderr.write(`\r${done}/${total} episodes (${e.suite} ${e.task}/${e.init} ${e.decoder}: ${e.success ? 'success' : 'failure'})   `),
+    });
+    process.stderr.write('\n');
+    const rows = summarize(records, o.decoders);
+    console.log(formatSummary(rows));
+    if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
   });
 
 program
