@@ -1,5 +1,5 @@
 import { VlaPolicy, type ActionDecoder, type RgbImage } from '../model/index.js';
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 import { createDecoder, loadDraftHead } from '../spec/index.js';
 
 export interface DecodeBenchOptions {

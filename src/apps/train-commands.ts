@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VlaPolicy } from '../model/index.js';
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 import { SUITES, type SuiteName } from '../sim/index.js';
 import { saveDraftHead } from '../spec/index.js';
 import { collectDemonstrations, storeActionStats } from '../train/collect.js';

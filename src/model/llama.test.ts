@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tensor } from '../ops/index.js';
-import { maxAbsDiff, randomInt, seededRandom } from '../ops/testing.js';
+import { maxAbsDiff } from '../ops/testing.js';
+import { randomInt, seededRandom } from '../ops/random.js';
 import { KvCache } from './kv-cache.js';
 import { causalMask, LlamaModel, type LlamaConfig } from './llama.js';
 import { randomSource } from './random-weights.js';

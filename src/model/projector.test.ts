@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gelu, linear, Tensor } from '../ops/index.js';
-import { maxAbsDiff, randomArray, seededRandom } from '../ops/testing.js';
+import { maxAbsDiff } from '../ops/testing.js';
+import { randomArray, seededRandom } from '../ops/random.js';
 import type { TensorSource } from './llama.js';
 import { Projector } from './projector.js';
 

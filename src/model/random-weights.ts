@@ -1,5 +1,5 @@
 import { Tensor } from '../ops/index.js';
-import { randomArray, seededRandom } from '../ops/testing.js';
+import { randomArray, seededRandom } from '../ops/random.js';
 import type { TensorSource } from './llama.js';
 
 /**

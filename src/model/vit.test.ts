@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { add, linear, Tensor } from '../ops/index.js';
-import { maxAbsDiff, randomArray, seededRandom } from '../ops/testing.js';
+import { maxAbsDiff } from '../ops/testing.js';
+import { randomArray, seededRandom } from '../ops/random.js';
 import type { VitConfig } from './config.js';
 import type { TensorSource } from './llama.js';
 import { randomSource } from './random-weights.js';

@@ -4,7 +4,7 @@ import { Tape, Var } from './autograd.js';
 import { kernels, useBackend } from './backend.js';
 import { nativeKernels } from './native.js';
 import { Tensor } from './tensor.js';
-import { randomArray, seededRandom } from './testing.js';
+import { randomArray, seededRandom } from './random.js';
 
 /**
  * Every differentiable op's gradient against central finite differences of a random projection of

@@ -6,3 +6,4 @@ export { kernels, useBackend, type BackendName } from './backend.js';
 export * from './ops.js';
 export * from './storage.js';
 export { Tape, Var } from './autograd.js';
+export { seededRandom, randomArray, randomInt } from './random.js';

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import type { Kernels } from './kernels.js';
 import { loadNative, nativeKernels } from './native.js';
 import { referenceKernels as ref } from './reference.js';
-import { randomArray, randomInt, relativeError, seededRandom } from './testing.js';
+import { relativeError } from './testing.js';
+import { randomArray, randomInt, seededRandom } from './random.js';
 
 /**
  * The native addon must equal the TypeScript reference (within 1e-5 relative error) on random shapes,

@@ -5,7 +5,8 @@ import { nativeKernels } from './native.js';
 import { attention, embedding, linear, matmul, rmsNorm, softmax, topK } from './ops.js';
 import { decode16, encode16 } from './storage.js';
 import { Tensor } from './tensor.js';
-import { randomArray, relativeError, seededRandom } from './testing.js';
+import { relativeError } from './testing.js';
+import { randomArray, seededRandom } from './random.js';
 
 /** Shape checking and dispatch, on every backend that is available. */
 const backends = (['reference', 'native'] as const).filter((b) => b === 'reference' || nativeKernels());

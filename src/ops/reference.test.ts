@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './dtype.js';
 import { erfc, referenceKernels as ref } from './reference.js';
-import { maxAbsDiff, randomArray, seededRandom } from './testing.js';
+import { maxAbsDiff } from './testing.js';
+import { randomArray, seededRandom } from './random.js';
 
 /** The reference is the spec; these pin it to independent facts, not to itself. */
 

@@ -1,4 +1,4 @@
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 import type { TabletopEnv } from './env.js';
 import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, objectHalfHeight, surfaceAbove, type Rgb, type SceneObject } from './scene.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomInt, seededRandom } from '../ops/testing.js';
+import { randomInt, seededRandom } from '../ops/random.js';
 import { DraftTree, growDraftTree, type Proposal } from './draft-tree.js';
 import { StrictAcceptance } from './strict-acceptance.js';
 import { verifyTree } from './verify-tree.js';

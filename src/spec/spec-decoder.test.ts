@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { argmax, Tensor } from '../ops/index.js';
-import { randomArray, randomInt, seededRandom } from '../ops/testing.js';
+import { randomArray, randomInt, seededRandom } from '../ops/random.js';
 import { causalMask, KvCache, LlamaModel, randomSource, type LlamaConfig } from '../model/index.js';
 import { ArDecoder } from '../model/index.js';
 import { positionsFrom } from '../model/index.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { maxAbsDiff, randomInt, seededRandom } from '../ops/testing.js';
+import { maxAbsDiff } from '../ops/testing.js';
+import { randomInt, seededRandom } from '../ops/random.js';
 import { causalMask, KvCache, LlamaModel, randomSource, type LlamaConfig } from '../model/index.js';
 import { DraftTree } from './draft-tree.js';
 

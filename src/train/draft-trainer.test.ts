@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tape, Tensor } from '../ops/index.js';
-import { maxAbsDiff, randomArray, seededRandom } from '../ops/testing.js';
+import { maxAbsDiff } from '../ops/testing.js';
+import { randomArray, seededRandom } from '../ops/random.js';
 import { ArDecoder, causalMask, LlamaModel, positionsFrom, randomSource, type LlamaConfig } from '../model/index.js';
 import { DraftHead, RelaxedAcceptance, SpecDecoder, StrictAcceptance, type AcceptancePolicy } from '../spec/index.js';
 import { DraftTrainer, makeDraftSample } from './draft-trainer.js';

@@ -1,5 +1,5 @@
 import { argmax, concatColumns, concatRows, linear, softmax, Tape, Tensor, type Var } from '../ops/index.js';
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 import { causalMask, KvCache, LlamaLayer, positionsFrom, type LlamaModel } from '../model/index.js';
 import { DraftHead, randomDraftWeights } from '../spec/index.js';
 import { llamaBlock, type LlamaBlockConfig } from './llama-block.js';

@@ -1,5 +1,5 @@
 import { Tensor, Var } from '../ops/index.js';
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 
 /** Trainable weights by their checkpoint name (Hugging Face layout), so saving is a plain walk. */
 export class ParamSet {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argmax, concatRows, Tape, Tensor, type Var } from '../ops/index.js';
-import { seededRandom } from '../ops/testing.js';
+import { seededRandom } from '../ops/random.js';
 import { ActionTokenizer, buildWordTokenizer, encodeSafetensors, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
 import { augmentImage } from './augment.js';
 import { toDatasetAction } from './collect.js';
