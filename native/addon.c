@@ -7,7 +7,6 @@
 #include <node_api.h>
 #include <omp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -308,9 +307,6 @@ static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }
 static napi_value Init(napi_env env, napi_value exports) {
   /* OpenMP threads split the work; OpenBLAS runs single-threaded inside each share (see sv_matmul). */
   openblas_set_num_threads(1);
-  /* On a loaded machine a team waiting for a descheduled thread stalls every parallel loop: let the
-     runtime use fewer threads when the load average says the cores are busy (unless the user set OMP_DYNAMIC). */
-  if (!getenv("OMP_DYNAMIC")) omp_set_dynamic(1);
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
