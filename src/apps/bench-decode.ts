@@ -1,6 +1,7 @@
 import { VlaPolicy, type ActionDecoder, type RgbImage } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
 import { createDecoder, loadDraftHead } from '../spec/index.js';
+import { quantile } from './quantile.js';
 
 export interface DecodeBenchOptions {
   model: string;
@@ -32,10 +33,6 @@ export interface DecoderFigures {
 
 export const DEFAULT_DECODERS = ['ar', 'strict', 'relaxed:3', 'relaxed:9', 'relaxed:9@4,4,17', 'strict@2,2,5'];
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
 
 /**
  * Per-action latency and accept length of several decoders on the same observations, interleaved

@@ -3,6 +3,7 @@ import { VlaPolicy } from '../model/index.js';
 import { getTask, runEpisode, suiteTasks, TabletopEnv, type SuiteName } from '../sim/index.js';
 import { createDecoder, loadDraftHead } from '../spec/index.js';
 import { vlaSimPolicy } from './sim-policy.js';
+import { quantile } from './quantile.js';
 
 export interface EvalOptions {
   model: string;
@@ -49,11 +50,6 @@ export interface DecoderSummary {
 
 const key = (r: Pick<EpisodeRecord, 'suite' | 'task' | 'init' | 'decoder'>) => `${r.suite}/${r.task}/${r.init}/${r.decoder}`;
 
-function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
 
 /**
  * Runs every decoder on the same initial states of the same tasks, one episode after another

@@ -1,7 +1,6 @@
 import { argmax, Tensor } from '../ops/index.js';
-import { causalMask, KvCache, type LlamaModel } from '../model/index.js';
 import type { AcceptancePolicy } from './acceptance.js';
-import { emptyStats, positionsFrom, type ActionDecoder, type DecodeStats } from '../model/index.js';
+import { causalMask, emptyStats, KvCache, positionsFrom, type ActionDecoder, type DecodeStats, type LlamaModel } from '../model/index.js';
 import type { DraftHead } from './draft-head.js';
 import { growDraftTree, type DraftTree, type TreeShape } from './draft-tree.js';
 import { AcceptanceTracker } from './acceptance-tracker.js';
