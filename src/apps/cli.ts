@@ -1,15 +1,12 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodePng, VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
 import { kernels, loadNative } from '../ops/index.js';
-import { SUITES, type SuiteName } from '../sim/index.js';
 import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
-import { formatSummary, runEvaluation, summarize } from './eval.js';
+import { registerEvalCommands } from './eval-command.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
 import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
@@ -137,58 +134,7 @@ bench
     console.log(o.json ? JSON.stringify(rows, null, 2) : formatDecodeBench(rows));
   });
 
-program
-  .command('eval')
-  .description('Run a VLA with several decoders on the same initial states of the benchmark suites: success rate, accept length, target forwards per action, per-action latency (median, p90; warm-up excluded) and speedup against the first decoder. Each episode is appended to --log, so an interrupted run resumes.')
-  .requiredOption('--model <dir>', 'VLA checkpoint folder')
-  .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)')
-  .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, 'all')
-  .option('--decoders <list>', 'space- or semicolon-separated decoder specs; the first is the speedup baseline', list, ['ar', 'strict', 'relaxed:9'])
-  .option('--trials <n>', 'initial states per task', positiveInt, 10)
-  .option('--tasks <n>', 'tasks per suite (the first n)', positiveInt, 10)
-  .option('--unnorm-key <key>', 'norm_stats entry to un-normalize with')
-  .option('--log <file>', 'JSON-lines episode log (resume file)')
-  .option('--json <file>', 'write the summary as JSON here')
-  .action(async (o: { model: string; draft?: string; suite: string; decoders: string[]; trials: number; tasks: number; unnormKey?: string; log?: string; json?: string }) => {
-    const suites = (o.suite === 'all' ? [...SUITES] : o.suite.split(',')) as SuiteName[];
-    for (const s of suites) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}"`);
-    const records = await runEvaluation({
-      model: o.model,
-      draft: o.draft,
-      suites,
-      decoders: o.decoders,
-      trials: o.trials,
-      tasks: o.tasks,
-      unnormKey: o.unnormKey,
-      log: o.log,
-      onEpisode: (e, done, total) => process.stderr.write(`\r${done}/${total} episodes (${e.suite} ${e.task}/${e.init} ${e.decoder}: ${e.success ? 'success' : 'failure'})   `),
-    });
-    process.stderr.write('\n');
-    const rows = summarize(records, o.decoders);
-    console.log(formatSummary(rows));
-    if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
-  });
-
-program
-  .command('demo')
-  .description('The main job, offline, in a minute or two: builds (or reuses) a demo target + draft pair and prints ar against speculative decoders side by side.')
-  .option('--samples <n>', 'observations per decoder', positiveInt, 12)
-  .action((o: { samples: number }) => {
-    const root = join(tmpdir(), 'spec-vla-demo');
-    const model = join(root, 'target');
-    const draft = join(root, 'draft');
-    if (!existsSync(join(draft, 'config.json'))) {
-      console.error(`writing a random demo model to ${root} (no trained default model is shipped yet)`);
-      writeTinyCheckpoint(model, { seed: 1, hidden: 256, layers: 8, imageSize: 64, patchSize: 16, dtype: 'BF16' });
-      const policy = VlaPolicy.load(model);
-      saveDraftHead(draft, policy.llm, randomDraftWeights(policy.llm, 2));
-    }
-    const rows = runDecodeBench({ model, draft, decoders: ['ar', 'strict@2,2,3', 'relaxed:9@2,2,3', 'relaxed:255@4,1,5'], samples: o.samples });
-    console.log(formatDecodeBench(rows));
-    console.log('\nThe demo model has random weights: its draft is rarely right, so strict and relaxed:9 gain nothing here;');
-    console.log('relaxed:255 accepts every drafted action token and shows the mechanism at full acceptance.');
-  });
-
+registerEvalCommands(program);
 registerSimCommand(program);
 registerTrainCommands(program);
 registerServeCommands(program);

@@ -5,18 +5,20 @@ import type { Policy } from '../sim/index.js';
  * A VLA as a policy in the benchmark world: each observation's agent view and the instruction go
  * through `predictAction` with the given decoder; the un-normalized action goes to the env with the
  * gripper turned from the dataset convention (1 = open) into the env's (-1 = open, +1 = close).
- * The decoding statistics of every call are kept in `stats`.
+ * Every call's decoding statistics, latency and normalized action (bin centers in [-1, 1]) are kept.
  */
-export function vlaSimPolicy(vla: VlaPolicy, decoder: ActionDecoder, unnormKey?: string): { policy: Policy; stats: DecodeStats[]; latencyMs: number[] } {
+export function vlaSimPolicy(vla: VlaPolicy, decoder: ActionDecoder, unnormKey?: string): { policy: Policy; stats: DecodeStats[]; latencyMs: number[]; normalized: number[][] } {
   const stats: DecodeStats[] = [];
   const latencyMs: number[] = [];
+  const normalized: number[][] = [];
   const policy: Policy = (obs, instruction) => {
     const out = vla.predictAction(obs.image, instruction, { unnormKey, decoder });
     stats.push(out.stats);
     latencyMs.push(out.timings.totalMs);
+    normalized.push([...out.normalized]);
     const action = [...out.action];
     action[6] = gripperToEnv(action[6]!);
     return action;
   };
-  return { policy, stats, latencyMs };
+  return { policy, stats, latencyMs, normalized };
 }

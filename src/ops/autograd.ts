@@ -210,6 +210,7 @@ export class Tape {
       const dp = new Float32Array(T * S);
       const tmpS = new Float32Array(S * d);
       const tmpT = new Float32Array(T * d);
+      const maskData = mask ? mask.data : null;
       for (let h = 0; h < nHeads; h++) {
         const kvh = Math.floor(h / (nHeads / nKvHeads));
         const qh = takeHead(q.value, h, d);
@@ -218,15 +219,17 @@ export class Tape {
         const gh = takeHead(g, h, d);
         // Recompute the attention weights P (cheaper to redo than to keep for every layer).
         kern.matmul(qh, kh, p, T, S, d, true);
-        for (let i = 0; i < T * S; i++) p[i] = p[i]! * scale + (mask ? mask.data[i]! : 0);
+        if (maskData) for (let i = 0; i < T * S; i++) p[i] = p[i]! * scale + maskData[i]!;
+        else for (let i = 0; i < T * S; i++) p[i] = p[i]! * scale;
         kern.softmax(p, p, T, S);
         kern.matmulTransA(p, gh, tmpS, S, d, T); // dV = Pᵀ · dO
         addHead(dv, tmpS, kvh, d);
         kern.matmul(gh, vh, dp, T, S, d, true); // dP = dO · Vᵀ
         for (let t = 0; t < T; t++) {
+          const row = t * S;
           let dot = 0;
-          for (let s = 0; s < S; s++) dot += dp[t * S + s]! * p[t * S + s]!;
-          for (let s = 0; s < S; s++) dp[t * S + s] = p[t * S + s]! * (dp[t * S + s]! - dot) * scale; // dScores·scale
+          for (let s = 0; s < S; s++) dot += dp[row + s]! * p[row + s]!;
+          for (let s = 0; s < S; s++) dp[row + s] = p[row + s]! * (dp[row + s]! - dot) * scale; // dScores·scale
         }
         kern.matmul(dp, kh, tmpT, T, d, S, false); // dQ = dS · K
         addHead(dq, tmpT, h, d);
@@ -401,12 +404,20 @@ function sumRows(g: Tensor, n: number): Tensor {
 
 /** Head h of x[T, H·d] as a contiguous [T, d] buffer. */
 function takeHead(x: Tensor, h: number, d: number): Float32Array {
-  const out = new Float32Array(x.rows * d);
-  for (let t = 0; t < x.rows; t++) out.set(x.data.subarray(t * x.cols + h * d, t * x.cols + (h + 1) * d), t * d);
+  const [rows, cols, src] = [x.rows, x.cols, x.data];
+  const out = new Float32Array(rows * d);
+  for (let t = 0; t < rows; t++) {
+    const from = t * cols + h * d;
+    for (let j = 0; j < d; j++) out[t * d + j] = src[from + j]!;
+  }
   return out;
 }
 
 /** x[:, head h] += part[T, d]. */
 function addHead(x: Tensor, part: Float32Array, h: number, d: number): void {
-  for (let t = 0; t < x.rows; t++) for (let j = 0; j < d; j++) x.data[t * x.cols + h * d + j] += part[t * d + j]!;
+  const [rows, cols, dst] = [x.rows, x.cols, x.data];
+  for (let t = 0; t < rows; t++) {
+    const to = t * cols + h * d;
+    for (let j = 0; j < d; j++) dst[to + j] += part[t * d + j]!;
+  }
 }

@@ -1,7 +1,7 @@
 import type { TabletopEnv, Observation } from './env.js';
 import { Expert } from './expert.js';
 import type { RgbImage } from '../model/index.js';
-import { goalHolds, INITIAL_STATES, type Task } from './tasks.js';
+import { goalHolds, INITIAL_STATES, isValidState, TRAINING_STATES, type Task } from './tasks.js';
 
 /** A policy maps an observation and the instruction to a 7-D action (gripper -1 open, +1 close). */
 export type Policy = (obs: Observation, instruction: string) => number[] | Promise<number[]>;
@@ -35,7 +35,7 @@ const NO_OP = [0, 0, 0, 0, 0, 0, -1];
  * limit. Deterministic for a given task, init and policy.
  */
 export async function runEpisode(env: TabletopEnv, task: Task, init: number, policy: Policy, opts: EpisodeOptions = {}): Promise<EpisodeResult> {
-  if (!Number.isInteger(init) || init < 0 || init >= INITIAL_STATES) throw new Error(`initial state must be 0..${INITIAL_STATES - 1}, got ${init}`);
+  if (!isValidState(init)) throw new Error(`initial state must be 0..${INITIAL_STATES - 1} (evaluation) or ${TRAINING_STATES.first}..${TRAINING_STATES.end - 1} (training), got ${init}`);
   const scene = task.scene(init);
   env.reset(scene);
   for (let i = 0; i < NO_OP_STEPS; i++) env.step(NO_OP);

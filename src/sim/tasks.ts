@@ -13,6 +13,16 @@ export const SUITES: readonly SuiteName[] = ['spatial', 'object', 'goal', 'long'
 /** LIBERO's step limits per suite. */
 export const STEP_LIMITS: Record<SuiteName, number> = { spatial: 220, object: 280, goal: 300, long: 520 };
 export const INITIAL_STATES = 50;
+/**
+ * Demonstrations come from states the benchmark never evaluates on (as LIBERO's demos do):
+ * TRAINING_STATES.first .. TRAINING_STATES.end - 1. Seeds stay distinct per task below 1009.
+ */
+export const TRAINING_STATES = { first: 100, end: 1000 } as const;
+
+/** True for an evaluation state (0..49) or a training state (100..999). */
+export function isValidState(init: number): boolean {
+  return Number.isInteger(init) && ((init >= 0 && init < INITIAL_STATES) || (init >= TRAINING_STATES.first && init < TRAINING_STATES.end));
+}
 
 /**
  * A goal on the physics state. place: `object` rests on/in `place` (plate, tray, basket, stove,
@@ -36,7 +46,7 @@ export interface Task {
   stepLimit: number;
   /** Goals that must hold in order (one, or two for the long suite). */
   goals: Goal[];
-  /** The scene at initial state i (0..49), deterministic. */
+  /** The scene at initial state i (0..49 evaluation, 100..999 training), deterministic. */
   scene(init: number): SceneObject[];
 }
 

@@ -1,10 +1,10 @@
 import { gripperFromEnv, resize } from '../model/index.js';
-import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, type SuiteName } from '../sim/index.js';
+import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type SuiteName } from '../sim/index.js';
 import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
   suites: SuiteName[];
-  /** Episodes per task (initial states 0..n-1). */
+  /** Episodes per task: training states TRAINING_STATES.first + 0..n-1 (never the evaluation states). */
   episodesPerTask: number;
   out: string;
   /** Frame size stored (the policy's input size); frames are rendered at 256 and resized with antialiasing. */
@@ -23,7 +23,9 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
   const store = EpisodeStore.open(opts.out, { width: opts.size, height: opts.size });
   const env = await TabletopEnv.create(256);
   const every = opts.every ?? 1;
-  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, init) => ({ task, init }))));
+  const maxEpisodes = TRAINING_STATES.end - TRAINING_STATES.first;
+  if (!Number.isInteger(opts.episodesPerTask) || opts.episodesPerTask < 1 || opts.episodesPerTask > maxEpisodes) throw new Error(`episodes per task must be 1..${maxEpisodes}, got ${opts.episodesPerTask}`);
+  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, i) => ({ task, init: TRAINING_STATES.first + i }))));
   let done = 0;
   for (const { task, init } of jobs) {
     done++;

@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { SUITES, type SuiteName } from '../sim/index.js';
+import { EpisodeRunner, evalJobs, runEvaluation, type EpisodeRecord } from './eval.js';
+import { formatSummary, summarize, type DecoderSummary } from './eval-summary.js';
+import { comparisonGif, reportPlots, sweepDecoders, writeReport, type EpisodeGif } from './report.js';
+
+/** The shipped default model: models/default/{target,draft} at the package root. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));
+
+export interface EvaluateOptions {
+  model: string;
+  draft?: string;
+  suites: SuiteName[];
+  decoders: string[];
+  trials: number;
+  tasks: number;
+  workers: number;
+  unnormKey?: string;
+  log?: string;
+  json?: string;
+  report?: string;
+  /** Radii of a relaxation sweep (decoders are then ar + relaxed:r). */
+  sweep?: number[];
+  /** Side-by-side GIFs to record for the report. */
+  gifs?: number;
+  command: string;
+}
+
+function duration(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  return sec >= 3600 ? `${(sec / 3600).toFixed(1)} h` : sec >= 60 ? `${Math.round(sec / 60)} min` : `${Math.round(sec)} s`;
+}
+
+/** One line of progress on stderr: a bar, episodes done, success so far, ETA from this run's pace. */
+function progress(): (e: EpisodeRecord, done: number, total: number) => void {
+  const t0 = performance.now();
+  let first = -1;
+  let ok = 0;
+  let n = 0;
+  return (e, done, total) => {
+    if (first < 0) first = done - 1;
+    n++;
+    if (e.success) ok++;
+    const rate = (performance.now() - t0) / 1000 / (done - first);
+    const width = 24;
+    const filled = Math.round((width * done) / total);
+    process.stderr.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} episodes  success ${((100 * ok) / n).toFixed(0)}%  ETA ${duration(rate * (total - done))}  (${e.suite} ${e.task}/${e.init} ${e.decoder})   `);
+  };
+}
+
+export function machineLine(): string {
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+/** Runs an evaluation, prints the table, writes the JSON summary and the HTML report as asked. */
+export async function evaluate(o: EvaluateOptions): Promise<{ rows: DecoderSummary[]; page?: string }> {
+  const decoders = o.sweep ? sweepDecoders(o.sweep) : o.decoders;
+  const total = evalJobs({ ...o, decoders }).length;
+  console.error(`${total} episodes (${o.suites.join(', ')}; ${o.tasks} tasks x ${o.trials} initial states x ${decoders.join(', ')}) on ${Math.min(o.workers, total)} worker(s)${o.log ? `, log ${o.log}` : ''}`);
+  const records = await runEvaluation({ model: o.model, draft: o.draft, suites: o.suites, decoders, trials: o.trials, tasks: o.tasks, unnormKey: o.unnormKey, log: o.log, workers: o.workers, onEpisode: progress() });
+  process.stderr.write('\n');
+  const rows = summarize(records, decoders);
+  console.log(formatSummary(rows));
+  if (o.json) writeFileSync(o.json, JSON.stringify({ command: o.command, machine: machineLine(), rows }, null, 2));
+  if (!o.report) return { rows };
+  mkdirSync(o.report, { recursive: true });
+  const gifs: EpisodeGif[] = [];
+  const other = decoders.find((d) => d.startsWith('relaxed')) ?? decoders[1];
+  if ((o.gifs ?? 2) > 0 && other) {
+    console.error(`recording ${o.gifs ?? 2} episode GIF(s): ar vs ${other}`);
+    const runner = await EpisodeRunner.create(o.model, o.draft, ['ar', other], o.unnormKey);
+    const picks = o.suites.slice(0, o.gifs ?? 2).map((suite) => ({ suite, task: 0, init: 0, decoder: 'ar' }));
+    for (const job of picks) gifs.push(await comparisonGif(runner, job, other, o.report));
+  }
+  const page = writeReport(o.report, { title: 'spec-vla evaluation', command: o.command, machine: machineLine(), rows, plots: reportPlots(rows, o.sweep), gifs });
+  console.log(`report: ${page}`);
+  return { rows, page };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function suites(value: string): SuiteName[] {
+  const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];
+  for (const s of names) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}" (${SUITES.join(', ')} or all)`);
+  return names;
+}
+
+function sweep(value: string): number[] {
+  const m = /^r=([0-9]+(?:,[0-9]+)*)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected r=R1,R2,... (e.g. r=0,1,3,5,9,15), got "${value}"`);
+  return m[1]!.split(',').map(Number);
+}
+
+const list = (value: string) => value.split(/\s*[;,]\s*(?![0-9])|\s+/).filter(Boolean);
+
+/** `spec-vla eval` and `spec-vla demo`. */
+export function registerEvalCommands(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'Run a VLA with several decoders on the same initial states of the benchmark suites, in parallel worker processes: success rate, accept length, target forwards per action, per-action latency (median, p90; warm-up excluded), speedup against the first decoder, and the action error against ar. Each episode is appended to --log, so an interrupted run resumes.',
+    )
+    .option('--model <dir>', 'VLA checkpoint folder', join(DEFAULT_MODEL_DIR, 'target'))
+    .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)', join(DEFAULT_MODEL_DIR, 'draft'))
+    .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, suites, [...SUITES])
+    .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the speedup baseline', list, ['ar', 'strict', 'relaxed:9'])
+    .option('--sweep <r=list>', 'relaxation sweep instead of --decoders: ar and relaxed:r for each r, plotted against r (e.g. r=0,1,3,5,9,15)', sweep)
+    .option('--trials <n>', 'initial states per task (0..n-1, at most 50)', positiveInt, 10)
+    .option('--tasks <n>', 'tasks per suite (the first n, at most 10)', positiveInt, 10)
+    .option('--workers <n>', 'worker processes, each single-threaded (1: in this process, all cores)', positiveInt, availableParallelism())
+    .option('--unnorm-key <key>', 'norm_stats entry to un-normalize with')
+    .option('--log <file>', 'JSON-lines episode log (resume file)')
+    .option('--json <file>', 'write the summary (per suite and decoder) as JSON here')
+    .option('--report <dir>', 'write an HTML report here: table, charts (sweep, per-position acceptance, success), episode GIFs')
+    .action(async (o: { model: string; draft: string; suite: SuiteName[]; decoders: string[]; sweep?: number[]; trials: number; tasks: number; workers: number; unnormKey?: string; log?: string; json?: string; report?: string }) => {
+      if (o.trials > 50) throw new InvalidArgumentError('--trials: the benchmark has 50 initial states per task');
+      if (o.tasks > 10) throw new InvalidArgumentError('--tasks: each suite has 10 tasks');
+      const needsDraft = (o.sweep ? ['relaxed'] : o.decoders).some((d) => d !== 'ar');
+      if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (pass --model DIR)`);
+      if (needsDraft && !existsSync(join(o.draft, 'config.json'))) throw new Error(`${o.draft}: no draft head (pass --draft DIR, or only --decoders ar)`);
+      await evaluate({ ...o, draft: needsDraft ? o.draft : undefined, suites: o.suite, command: `spec-vla ${process.argv.slice(2).join(' ')}` });
+    });
+
+  program
+    .command('demo')
+    .description('The main job, offline, in a few minutes: the shipped default VLA and its draft head on a few tasks of every suite with ar, strict and relaxed:9 side by side; prints the table and writes an HTML report.')
+    .option('--tasks <n>', 'tasks per suite', positiveInt, 2)
+    .option('--trials <n>', 'initial states per task', positiveInt, 2)
+    .option('--workers <n>', 'worker processes', positiveInt, availableParallelism())
+    .option('--out <dir>', 'folder for the episode log and the report', join(tmpdir(), 'spec-vla-demo'))
+    .action(async (o: { tasks: number; trials: number; workers: number; out: string }) => {
+      const model = join(DEFAULT_MODEL_DIR, 'target');
+      if (!existsSync(join(model, 'config.json'))) throw new Error(`the default model is missing at ${DEFAULT_MODEL_DIR}: reproduce it with "bash scripts/train-default.sh"`);
+      mkdirSync(o.out, { recursive: true });
+      await evaluate({
+        model,
+        draft: join(DEFAULT_MODEL_DIR, 'draft'),
+        suites: [...SUITES],
+        decoders: ['ar', 'strict', 'relaxed:9'],
+        trials: o.trials,
+        tasks: o.tasks,
+        workers: o.workers,
+        log: join(o.out, 'episodes.jsonl'),
+        json: join(o.out, 'summary.json'),
+        report: join(o.out, 'report'),
+        gifs: 2,
+        command: `spec-vla ${process.argv.slice(2).join(' ')}`,
+      });
+    });
+}
