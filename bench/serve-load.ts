@@ -5,19 +5,21 @@
  * its /metrics every 250 ms), then stops the server with SIGTERM and checks it exits cleanly.
  *
  * Usage: npx tsc -p . && node dist/bench/serve-load.js [--clients 8] [--requests 200] [--warmup 25]
- *          [--model DIR] [--draft DIR] [--decoder ar] [--time-limit-s 600] [--json]
- * Without --model it serves a tiny random OpenVLA-layout checkpoint (the model layer's generator)
- * written to a temporary folder: the real VlaPolicy code path, with toy sizes.
+ *          [--model DIR] [--draft DIR] [--decoder SPEC] [--tiny] [--time-limit-s 600] [--json]
+ * Without --model it serves the shipped default model (models/default) with relaxed:9, or with
+ * --tiny (or when the default model is absent) a tiny random OpenVLA-layout checkpoint written to
+ * a temporary folder: the real VlaPolicy code path, with toy sizes.
  * Exit status 0 only with 0 errors, every request answered within the time limit, RSS growth < 10%
  * and a clean shutdown.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTinyCheckpoint, type RgbImage } from '../src/model/index.js';
 import { actPayload } from '../src/apps/server/client.js';
+import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { decodeJsonNumpy, toFloat64 } from '../src/apps/server/json-numpy.js';
 import { PolicyServer } from '../src/apps/server/server.js';
 import { WorkerPolicy } from '../src/apps/server/worker-policy.js';
@@ -57,15 +59,22 @@ async function main(): Promise<void> {
   const warmup = intOpt('warmup', 25, 10_000);
   const timeLimitMs = intOpt('time-limit-s', 600, 86_400) * 1000;
   let model = opt('model');
+  let draft = opt('draft');
+  let decoderSpec = opt('decoder') ?? 'ar';
   let tmp: string | undefined;
   let modelNote = model ?? '';
-  if (!model) {
+  if (!model && !args.includes('--tiny') && existsSync(join(DEFAULT_MODEL_DIR, 'target', 'config.json'))) {
+    model = join(DEFAULT_MODEL_DIR, 'target');
+    draft = join(DEFAULT_MODEL_DIR, 'draft');
+    decoderSpec = opt('decoder') ?? 'relaxed:9';
+    modelNote = `the shipped default model (${DEFAULT_MODEL_DIR})`;
+  } else if (!model) {
     tmp = mkdtempSync(join(tmpdir(), 'spec-vla-serve-load-'));
     model = join(tmp, 'model');
     writeTinyCheckpoint(model, { seed: 1 });
     modelNote = `tiny random OpenVLA-layout checkpoint (writeTinyCheckpoint defaults, seed 1) in ${model}`;
   }
-  const childArgs = ['--child', '--model', model, ...(opt('draft') ? ['--draft', opt('draft')!] : []), '--decoder', opt('decoder') ?? 'ar'];
+  const childArgs = ['--child', '--model', model, ...(draft ? ['--draft', draft] : []), '--decoder', decoderSpec];
   const child = fork(fileURLToPath(import.meta.url), childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {

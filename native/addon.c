@@ -7,9 +7,14 @@
 #include <node_api.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 typedef struct {
   void *data;
@@ -304,9 +309,25 @@ static napi_value PeakGflops(napi_env env, napi_callback_info info) {
 
 static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }
 
+/*
+ * Every op returns a fresh Float32Array; glibc serves buffers above 128 KiB-32 MiB (its adaptive
+ * threshold) with mmap and gives freed heap tops back to the kernel, so a training step spent about
+ * half its time in page faults. Keeping freed memory in the heap instead measured 1.2x more training
+ * samples/s. A user's own malloc settings (environment) win.
+ */
+static void keep_freed_memory(void) {
+#ifdef __GLIBC__
+  if (getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_") || getenv("MALLOC_TOP_PAD_") || getenv("GLIBC_TUNABLES")) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   /* OpenMP threads split the work; OpenBLAS runs single-threaded inside each share (see sv_matmul). */
   openblas_set_num_threads(1);
+  keep_freed_memory();
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
