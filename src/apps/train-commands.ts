@@ -68,7 +68,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--kv-heads <n>', 'decoder key/value heads', int, DEFAULT_SMALL_VLA.kvHeads)
     .option('--intermediate <n>', 'decoder MLP width', int, DEFAULT_SMALL_VLA.intermediate)
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', int)
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; stopAfter?: number }) => {
+    .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; stopAfter?: number; exportTo?: string }) => {
       const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
       const statsPath = join(o.data, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
@@ -79,6 +80,14 @@ export function registerTrainCommands(program: Command): void {
       if (cfg.vitWidth % cfg.vitHeads !== 0) throw new Error(`--vit-width must be a multiple of ${cfg.vitHeads} (ViT heads)`);
       const instructions = [...new Set(store.index.episodes.map((e) => e.instruction))];
       const trainer = new VlaTrainer(cfg, instructions, o.seed);
+      if (o.exportTo) {
+        const ckpt = join(o.out, 'checkpoint');
+        if (!existsSync(join(ckpt, 'state.json'))) throw new Error(`${ckpt}: no checkpoint to export`);
+        const { step } = trainer.loadCheckpointWeights(ckpt);
+        trainer.export(o.exportTo, stats, unnormKey);
+        console.error(`wrote ${o.exportTo} (step ${step} of ${ckpt})`);
+        return;
+      }
       console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes`);
       trainer.train(store, stats, o.out, {
         steps: o.steps,

@@ -64,3 +64,14 @@ test('killing training mid-run and resuming continues from the last checkpoint e
   resumed.train(store, stats, join(root, 'split'), opts);
   for (const [name, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(name).value.data) < 1e-6, name);
 });
+
+test('a checkpoint of a run in progress loads into a fresh trainer (for exporting it), and only into the same configuration', () => {
+  const store = makeStore(join(root, 'data3'));
+  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const running = new VlaTrainer(cfg, instructions, 4);
+  running.train(store, stats, join(root, 'progress'), { steps: 6, batch: 2, lr: 3e-3, seed: 2, checkpointEvery: 100, unnormKey: 'toy', stopAfter: 3 });
+  const fresh = new VlaTrainer(cfg, instructions, 5);
+  assert.deepEqual(fresh.loadCheckpointWeights(join(root, 'progress', 'checkpoint')), { step: 3, adamStep: 3, config: cfg });
+  for (const [name, v] of running.params.vars) assert.deepEqual(fresh.params.get(name).value.data, v.value.data, name);
+  assert.throws(() => new VlaTrainer({ ...cfg, layers: 1 }, instructions, 5).loadCheckpointWeights(join(root, 'progress', 'checkpoint')), /another model configuration/);
+});

@@ -225,14 +225,20 @@ export class VlaTrainer {
   }
 
   private restore(dir: string, opt: AdamW): number {
+    const state = this.loadCheckpointWeights(dir);
+    const moments = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
+    const names = [...this.params.vars.keys()];
+    opt.load({ step: state.adamStep, m: names.map((n) => moments.tensor(`m.${n}`).data), v: names.map((n) => moments.tensor(`v.${n}`).data) });
+    return state.step;
+  }
+
+  /** Sets the weights from a training checkpoint folder; returns its state (step, Adam step). */
+  loadCheckpointWeights(dir: string): { step: number; adamStep: number } {
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step: number; adamStep: number; config: SmallVlaConfig };
     if (JSON.stringify(state.config) !== JSON.stringify(this.cfg)) throw new Error(`${dir}: checkpoint was made with another model configuration`);
     const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
-    const moments = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
-    const names = [...this.params.vars.keys()];
-    for (const n of names) this.params.get(n).value.data.set(weights.tensor(n, this.params.get(n).shape).data);
-    opt.load({ step: state.adamStep, m: names.map((n) => moments.tensor(`m.${n}`).data), v: names.map((n) => moments.tensor(`v.${n}`).data) });
-    return state.step;
+    for (const n of this.params.vars.keys()) this.params.get(n).value.data.set(weights.tensor(n, this.params.get(n).shape).data);
+    return state;
   }
 
   /** Writes the trained model in OpenVLA's layout: config.json, model.safetensors (bf16), tokenizer files. */
