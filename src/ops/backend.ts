@@ -40,3 +40,32 @@ export function useBackend(name: BackendName): Kernels {
   active = native;
   return active;
 }
+
+/**
+ * Wraps the active kernels so every call's time is added to `totals` (per kernel name: calls and
+ * milliseconds); returns a function that puts the unwrapped kernels back. For profiling benchmarks.
+ */
+export function profileKernels(totals: Map<string, { calls: number; ms: number }>): () => void {
+  const inner = kernels();
+  const wrapped = Object.fromEntries(
+    Object.entries(inner).map(([name, fn]) => {
+      if (typeof fn !== 'function') return [name, fn];
+      const entry = totals.get(name) ?? { calls: 0, ms: 0 };
+      totals.set(name, entry);
+      return [
+        name,
+        (...args: unknown[]) => {
+          const t0 = performance.now();
+          const r = (fn as (...a: unknown[]) => unknown).apply(inner, args);
+          entry.ms += performance.now() - t0;
+          entry.calls++;
+          return r;
+        },
+      ];
+    }),
+  ) as unknown as Kernels;
+  active = wrapped;
+  return () => {
+    active = inner;
+  };
+}

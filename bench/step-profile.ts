@@ -1,0 +1,65 @@
+/**
+ * Where one action's time goes: vision + prefix, prefill and decoding per decoder (median over
+ * --actions predictions on one benchmark observation), then for ar the time per kernel (calls, ms per
+ * action) against the wall time, and the decode step against its memory bound (f32 weight bytes of
+ * the decoder / read bandwidth). The remainder after the kernels is the JavaScript around them.
+ *
+ * Usage: npx tsc -p . && node dist/bench/step-profile.js [--model DIR --draft DIR] [--actions 40]
+ *          [--decoders ar,strict,relaxed:9]
+ */
+import { join } from 'node:path';
+import { VlaPolicy } from '../src/model/index.js';
+import { loadNative, profileKernels } from '../src/ops/index.js';
+import { getTask, TabletopEnv } from '../src/sim/index.js';
+import { createDecoder, loadDraftHead } from '../src/spec/index.js';
+import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
+import { quantile } from '../src/apps/quantile.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const model = opt('model', join(DEFAULT_MODEL_DIR, 'target'));
+const draftDir = opt('draft', join(DEFAULT_MODEL_DIR, 'draft'));
+const actions = Number(opt('actions', '40'));
+const decoders = opt('decoders', 'ar,strict,relaxed:9').split(',');
+
+const vla = VlaPolicy.load(model);
+const draft = decoders.some((d) => d !== 'ar') ? loadDraftHead(draftDir, vla.llm) : undefined;
+const env = await TabletopEnv.create(256);
+const task = getTask('spatial', 0);
+env.reset(task.scene(0));
+const image = env.observe().image;
+
+console.log(`model ${model}; one observation of ${task.suite} task 0, ${actions} actions per decoder (medians; 5 warm-up actions first)`);
+console.log('decoder            | vision ms | prefill ms | decode ms | total ms | target fwd | accept L');
+for (const spec of decoders) {
+  const decoder = createDecoder(vla, spec, draft);
+  const rows = Array.from({ length: actions + 5 }, () => vla.predictAction(image, task.instruction, { decoder })).slice(5);
+  const med = (f: (r: (typeof rows)[number]) => number) => quantile(rows.map(f), 0.5);
+  console.log(
+    `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
+  );
+}
+
+const totals = new Map<string, { calls: number; ms: number }>();
+const ar = createDecoder(vla, 'ar');
+for (let i = 0; i < 5; i++) vla.predictAction(image, task.instruction, { decoder: ar });
+const restore = profileKernels(totals);
+const t0 = performance.now();
+for (let i = 0; i < actions; i++) vla.predictAction(image, task.instruction, { decoder: ar });
+const wall = (performance.now() - t0) / actions;
+restore();
+const inKernels = [...totals.values()].reduce((s, e) => s + e.ms, 0) / actions;
+console.log(`\nar, per action: ${wall.toFixed(2)} ms wall, ${inKernels.toFixed(2)} ms in kernels, ${(wall - inKernels).toFixed(2)} ms in JavaScript around them`);
+console.log('kernel         | calls/action | ms/action | us/call');
+for (const [name, e] of [...totals].filter(([, e]) => e.calls > 0).sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(`${name.padEnd(14)} | ${(e.calls / actions).toFixed(0).padStart(12)} | ${(e.ms / actions).toFixed(2).padStart(9)} | ${((1000 * e.ms) / e.calls).toFixed(1).padStart(7)}`);
+}
+const c = vla.llm.cfg;
+const headDim = c.hidden / c.nHeads;
+const layerParams = 2 * c.hidden * c.hidden + 2 * c.hidden * c.nKvHeads * headDim + 3 * c.hidden * c.intermediate;
+const bytes = 4 * (c.nLayers * layerParams + c.vocabSize * c.hidden);
+const gbps = loadNative().addon?.readBandwidth(256 << 20, 5);
+if (gbps) console.log(`\ndecode step bound: ${(bytes / 2 ** 20).toFixed(1)} MiB of f32 weights / ${gbps.toFixed(1)} GB/s read = ${((bytes / (gbps * 1e9)) * 1000).toFixed(2)} ms`);
