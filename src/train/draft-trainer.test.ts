@@ -31,6 +31,17 @@ test('the training graph equals the inference draft head on the same weights', (
   assert.ok(maxAbsDiff(out.data, predicted.data) < 1e-4);
 });
 
+test('a batch of samples in one graph gives each sample the rows it gets alone (attention stays within a sample)', () => {
+  const target = LlamaModel.load(randomSource(3, 0.5), '', cfg);
+  const trainer = new DraftTrainer(target, { steps: 0, candidates });
+  const [a, b] = prefixes(2, 2).map((p, i) => makeDraftSample(target, i ? p.slice(0, 4) : p, 7)) as [ReturnType<typeof makeDraftSample>, ReturnType<typeof makeDraftSample>];
+  const both = trainer.forwardBatch(new Tape(), [a, b]).value;
+  const alone = [trainer.forward(new Tape(), a).value, trainer.forward(new Tape(), b).value];
+  assert.equal(both.rows, alone[0]!.rows + alone[1]!.rows);
+  assert.ok(maxAbsDiff(both.data.subarray(0, alone[0]!.size), alone[0]!.data) < 1e-5);
+  assert.ok(maxAbsDiff(both.data.subarray(alone[0]!.size), alone[1]!.data) < 1e-5);
+});
+
 test('a trained draft is accepted far more often than an untrained one, and strict stays lossless', () => {
   const target = LlamaModel.load(randomSource(3, 0.25), '', cfg);
   const train = prefixes(5, 48).map((p) => makeDraftSample(target, p, 7));

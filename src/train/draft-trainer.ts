@@ -89,23 +89,42 @@ export class DraftTrainer {
 
   /** Predicted next features [N-1, d] for a sample: output i predicts feature i+1. */
   forward(tape: Tape, sample: DraftSample, noise?: () => number): Var {
-    const N = sample.embeds.rows;
+    return this.forwardBatch(tape, [sample], noise);
+  }
+
+  /**
+   * Several samples in one graph: their rows stacked (outputs in sample order, N-1 per sample), the
+   * linear layers run on all rows at once, attention stays within each sample.
+   */
+  forwardBatch(tape: Tape, samples: readonly DraftSample[], noise?: () => number): Var {
     const d = this.target.cfg.hidden;
-    const features = sample.features.slice(0, N - 1).clone();
-    if (noise) for (let i = 0; i < features.size; i++) features.data[i] += ((noise() - 0.5) * 0.2 * 512) / d;
-    const input = concatColumns(sample.embeds.slice(1, N), features);
-    const x = tape.linear(tape.constant(input), this.params.get('fc.weight'), this.params.get('fc.bias'));
-    return llamaBlock(tape, this.params, 'layers.0', x, positionsFrom(0, N - 1), [N - 1], this.cfg);
+    const inputs = samples.map((sample) => {
+      const N = sample.embeds.rows;
+      const features = sample.features.slice(0, N - 1).clone();
+      if (noise) for (let i = 0; i < features.size; i++) features.data[i] += ((noise() - 0.5) * 0.2 * 512) / d;
+      return concatColumns(sample.embeds.slice(1, N), features);
+    });
+    const segments = samples.map((sample) => sample.embeds.rows - 1);
+    const positions = Int32Array.from(segments.flatMap((n) => Array.from(positionsFrom(0, n))));
+    const x = tape.linear(tape.constant(concatRows(inputs)), this.params.get('fc.weight'), this.params.get('fc.bias'));
+    return llamaBlock(tape, this.params, 'layers.0', x, positions, segments, this.cfg);
   }
 
   /** Smooth-L1 on features + tokenWeight × soft cross-entropy on the action positions' token distributions. */
   loss(tape: Tape, sample: DraftSample, noise?: () => number): Var {
-    const N = sample.embeds.rows;
-    const predicted = this.forward(tape, sample, noise);
-    const next = sample.features.slice(1, N);
+    return this.lossBatch(tape, [sample], noise);
+  }
+
+  /** The loss over several samples in one graph (means over all their rows). */
+  lossBatch(tape: Tape, samples: readonly DraftSample[], noise?: () => number): Var {
+    const predicted = this.forwardBatch(tape, samples, noise);
+    const next = concatRows(samples.map((sample) => sample.features.slice(1, sample.embeds.rows)));
     // Output i predicts token i+2; the draft is asked for action tokens 2.. (token 1 comes from the prefill).
-    const actionRows = Array.from({ length: N - 1 }, (_, i) => i + 2 > sample.firstAction && i + 2 < N);
-    const targetDist = softmax(tape.linear(tape.constant(next), tape.constant(this.actionHead)).value);
+    const actionRows = samples.flatMap((sample) => {
+      const N = sample.embeds.rows;
+      return Array.from({ length: N - 1 }, (_, i) => i + 2 > sample.firstAction && i + 2 < N);
+    });
+    const targetDist = softmax(linear(next, this.actionHead));
     const logits = tape.linear(predicted, tape.constant(this.actionHead));
     return tape.weightedSum([
       [tape.smoothL1(predicted, next), 1],
@@ -121,13 +140,11 @@ export class DraftTrainer {
     let counted = 0;
     for (let step = 0; step < steps; step++) {
       opt.lr = warmupCosine(step, lr, warmup, steps);
-      for (let b = 0; b < batch; b++) {
-        const tape = new Tape();
-        const loss = tape.weightedSum([[this.loss(tape, samples[Math.floor(rand() * samples.length)]!, rand), 1 / batch]]);
-        tape.backward(loss);
-        running += loss.value.data[0]! * batch;
-        counted++;
-      }
+      const tape = new Tape();
+      const loss = this.lossBatch(tape, Array.from({ length: batch }, () => samples[Math.floor(rand() * samples.length)]!), rand);
+      tape.backward(loss);
+      running += loss.value.data[0]!;
+      counted++;
       clipGradNorm(opt.params, 0.5);
       opt.update();
       if (this.opts.onProgress && ((step + 1) % every === 0 || step === steps - 1)) {
