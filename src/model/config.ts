@@ -20,6 +20,12 @@ export interface VitConfig {
   /** Per-channel pixel normalization after scaling to [0, 1]. */
   mean: [number, number, number];
   std: [number, number, number];
+  /**
+   * spec-vla's `merge` (default 1): the features of each k x k block of neighbouring patches are
+   * concatenated into one token before the projector, so the language model sees k² times fewer
+   * image tokens (fine patches for the ViT, a short prefill for the decoder).
+   */
+  merge: number;
 }
 
 /** A VLA checkpoint's config.json (OpenVLA's keys, plus `vision_config` for backbones timm ids do not describe). */
@@ -37,7 +43,7 @@ const IMAGENET: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.485, 0.456, 0.406],
 const HALF: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 /** The timm backbones OpenVLA uses, by id. */
-const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize'>> = {
+const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize' | 'merge'>> = {
   'vit_large_patch14_reg4_dinov2.lvd142m': { patchSize: 14, width: 1024, depth: 24, nHeads: 16, mlpHidden: 4096, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, ...IMAGENET },
   // timm builds this SigLIP with its default nn.GELU (erf), not big_vision's tanh approximation.
   'vit_so400m_patch14_siglip_224': { patchSize: 14, width: 1152, depth: 27, nHeads: 16, mlpHidden: 4304, registers: 0, classToken: false, layerScale: false, gelu: 'erf', eps: 1e-6, ...HALF },
@@ -95,7 +101,7 @@ export function parseVlaConfig(json: Json, where = 'config.json'): VlaConfig {
     vision = ids.map((id, i) => {
       const known = KNOWN_VITS[id];
       if (!known) throw new Error(`${where}: unknown timm model "${id}"; describe it in "vision_config"`);
-      return { ...known, imageSize: imageSizes[i] ?? 224 };
+      return { ...known, imageSize: imageSizes[i] ?? 224, merge: 1 };
     });
   }
   if (vision.length < 1 || vision.length > 2) throw new Error(`${where}: expected one or two vision backbones, got ${vision.length}`);
@@ -112,7 +118,7 @@ export function parseVlaConfig(json: Json, where = 'config.json'): VlaConfig {
 function parseVit(v: Json, where: string): VitConfig {
   const int = (k: string) => need<number>(v, k, where, isPosInt, 'a positive integer');
   const norm = (v.normalization as string | undefined) ?? 'half';
-  return {
+  const out: VitConfig = {
     imageSize: int('image_size'),
     patchSize: int('patch_size'),
     width: int('width'),
@@ -125,7 +131,11 @@ function parseVit(v: Json, where: string): VitConfig {
     gelu: v.gelu === 'tanh' ? 'tanh' : 'erf',
     eps: isNum(v.eps) ? (v.eps as number) : 1e-6,
     ...(norm === 'imagenet' ? IMAGENET : HALF),
+    merge: v.merge === undefined ? 1 : int('merge'),
   };
+  const grid = out.imageSize / out.patchSize;
+  if (!Number.isInteger(grid) || grid % out.merge !== 0) throw new Error(`${where}: merge ${out.merge} must divide the patch grid (image_size / patch_size = ${grid})`);
+  return out;
 }
 
 export function readVlaConfig(dir: string): VlaConfig {

@@ -6,7 +6,7 @@ export { randomSource } from './random-weights.js';
 export { emptyStats, positionsFrom, type ActionDecoder, type DecodeStats } from './decoder.js';
 export { ArDecoder } from './ar-decoder.js';
 export { type VitConfig, type VlaConfig, parseVlaConfig, readVlaConfig } from './config.js';
-export { VisionTransformer } from './vit.js';
+export { VisionTransformer, mergeOrder, mergePatches } from './vit.js';
 export { Projector } from './projector.js';
 export { type RgbImage, type ResizeFilter, checkImage, rotate180, resize, centerCrop, patchify } from './image.js';
 export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';

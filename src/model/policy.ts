@@ -8,7 +8,7 @@ import { LlamaModel } from './llama.js';
 import { Projector } from './projector.js';
 import { Checkpoint } from './safetensors.js';
 import { TextTokenizer } from './text-tokenizer.js';
-import { VisionTransformer } from './vit.js';
+import { mergePatches, VisionTransformer } from './vit.js';
 
 export const ACTION_DIMS = 7;
 
@@ -66,7 +66,7 @@ export class VlaPolicy {
     const get = (name: string, shape: readonly number[]) => ckpt.tensor(name, shape);
     const fused = config.vision.length === 2;
     const vision = config.vision.map((v, i) => VisionTransformer.load(get, `vision_backbone.${i === 0 ? 'featurizer' : 'fused_featurizer'}.`, v));
-    const visionDim = config.vision.reduce((s, v) => s + v.width, 0);
+    const visionDim = config.vision.reduce((s, v) => s + v.width * v.merge * v.merge, 0);
     const projector = Projector.load(get, 'projector.', visionDim, config.llm.hidden, fused, (n) => ckpt.shape(n));
     const llm = LlamaModel.load(get, 'language_model.', config.llm);
     return new VlaPolicy(dir, config, tokenizer, new ActionTokenizer(config.vocabSize), vision, projector, llm);
@@ -83,7 +83,10 @@ export class VlaPolicy {
 
   /** Projected patch embeddings [patches, d] of an image already at the backbone's size. */
   embedImage(img: RgbImage): Tensor {
-    const features = this.vision.map((vit, i) => vit.forward(patchify(img, vit.cfg.patchSize, this.config.vision[i]!.mean, this.config.vision[i]!.std)));
+    const features = this.vision.map((vit, i) => {
+      const c = this.config.vision[i]!;
+      return mergePatches(vit.forward(patchify(img, c.patchSize, c.mean, c.std)), c.imageSize / c.patchSize, c.merge);
+    });
     return this.projector.forward(features.length === 2 ? concatColumns(features[0]!, features[1]!) : features[0]!);
   }
 

@@ -6,9 +6,9 @@ import { randomArray, seededRandom } from '../ops/random.js';
 import type { VitConfig } from './config.js';
 import type { TensorSource } from './llama.js';
 import { randomSource } from './random-weights.js';
-import { VisionTransformer } from './vit.js';
+import { mergePatches, VisionTransformer } from './vit.js';
 
-const dino: VitConfig = { imageSize: 28, patchSize: 14, width: 16, depth: 3, nHeads: 2, mlpHidden: 32, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const dino: VitConfig = { imageSize: 28, patchSize: 14, width: 16, depth: 3, nHeads: 2, mlpHidden: 32, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], merge: 1 };
 // A SigLIP-style encoder; timm's so400m uses erf GELU, the tanh form is covered here for other ViTs.
 const siglip: VitConfig = { ...dino, width: 12, nHeads: 3, mlpHidden: 20, registers: 0, classToken: false, layerScale: false, gelu: 'tanh', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const n = 4; // 28 / 14 = 2 patches a side
@@ -71,4 +71,18 @@ test('register tokens take part in attention; a class-token position row folds i
   assert.ok(maxAbsDiff(withClassRow.data, folded.data) < 1e-5);
   assert.throws(() => VisionTransformer.load(source(7, { 'f.pos_embed': Tensor.zeros([1, n + 2, dino.width]) }), 'f.', dino), /f\.pos_embed/);
   assert.throws(() => VisionTransformer.load(source(8), 'f.', dino).forward(patches.slice(0, 3)), /3 patches, expected 4/);
+});
+
+test('merging patches concatenates each 2 x 2 block of the grid into one token, blocks in row-major order', () => {
+  const grid = 4;
+  const features = new Tensor(Float32Array.from({ length: 16 * 2 }, (_, i) => Math.floor(i / 2) + (i % 2) / 10), [16, 2]);
+  const m = mergePatches(features, grid, 2);
+  assert.deepEqual(m.shape, [4, 8]);
+  const rowsOf = (t: number) => Array.from(m.data.subarray(t * 8, t * 8 + 8)).filter((_, j) => j % 2 === 0);
+  assert.deepEqual(rowsOf(0), [0, 1, 4, 5]);
+  assert.deepEqual(rowsOf(1), [2, 3, 6, 7]);
+  assert.deepEqual(rowsOf(3), [10, 11, 14, 15]);
+  assert.equal(m.data[1], Math.fround(0.1));
+  assert.equal(mergePatches(features, grid, 1), features);
+  assert.throws(() => mergePatches(features, 3, 2), /16 rows for a 3 x 3 grid/);
 });

@@ -1,4 +1,4 @@
-import { add, attention, concatRows, gelu, layerNorm, linear, mul, Tensor } from '../ops/index.js';
+import { add, attention, concatRows, embedding, gelu, layerNorm, linear, mul, Tensor } from '../ops/index.js';
 import type { VitConfig } from './config.js';
 import type { TensorSource } from './llama.js';
 
@@ -111,4 +111,22 @@ function probeRows(get: TensorSource, name: string, rows: number[], d: number): 
     }
   }
   throw last!;
+}
+
+/**
+ * Row order that groups each k x k block of a grid x grid patch layout: for output token (i, j), the
+ * patches (i·k + a, j·k + b) for a, b in 0..k-1. Gathering rows in this order and reshaping to
+ * [grid² / k², k²·D] concatenates each block's features into one token.
+ */
+export function mergeOrder(grid: number, k: number): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < grid / k; i++) for (let j = 0; j < grid / k; j++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) out.push((i * k + a) * grid + j * k + b);
+  return Int32Array.from(out);
+}
+
+/** Patch features [grid², D] -> [grid²/k², k²·D] (see VitConfig.merge). */
+export function mergePatches(features: Tensor, grid: number, k: number): Tensor {
+  if (k === 1) return features;
+  if (features.rows !== grid * grid) throw new Error(`mergePatches: ${features.rows} rows for a ${grid} x ${grid} grid`);
+  return embedding(features, mergeOrder(grid, k)).reshape([(grid * grid) / (k * k), k * k * features.cols]);
 }

@@ -75,3 +75,25 @@ test('a checkpoint of a run in progress loads into a fresh trainer (for exportin
   for (const [name, v] of running.params.vars) assert.deepEqual(fresh.params.get(name).value.data, v.value.data, name);
   assert.throws(() => new VlaTrainer({ ...cfg, layers: 1 }, instructions, 5).loadCheckpointWeights(join(root, 'progress', 'checkpoint')), /another model configuration/);
 });
+
+test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) training and VlaPolicy run the same forward', () => {
+  const merged: SmallVlaConfig = { ...cfg, patchSize: 8, merge: 2 };
+  const store = makeStore(join(root, 'data-merge'));
+  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const trainer = new VlaTrainer(merged, instructions, 6);
+  trainer.train(store, stats, join(root, 'merged'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  assert.deepEqual(trainer.params.get('projector.fc1.weight').shape, [32, 4 * 16]);
+  const policy = VlaPolicy.load(join(root, 'merged'));
+  assert.equal(policy.config.vision[0]!.merge, 2);
+  const img = { width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[2]! };
+  const prompt = trainer.tokenizer.promptIds(instructions[0]!);
+  assert.equal(policy.prefix(img, instructions[0]!).rows, prompt.length + 4, 'BOS, 4 merged image tokens, the rest of the prompt');
+  const out = policy.predictAction(img, instructions[0]!, { unnormKey: 'toy' });
+  const logits = trainer.forward(new Tape(), img, prompt, out.tokens).value;
+  const V = logits.cols;
+  out.tokens.forEach((t, i) => {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (logits.data[i * V + j]! > logits.data[i * V + best]!) best = j;
+    assert.equal(best, t, `token ${i}`);
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { argmax, concatRows, Tape, Tensor, type Var } from '../ops/index.js';
 import { seededRandom } from '../ops/random.js';
-import { ActionTokenizer, buildWordTokenizer, encodeSafetensors, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
+import { ActionTokenizer, buildWordTokenizer, encodeSafetensors, mergeOrder, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
 import { augmentImage } from './augment.js';
 import { toDatasetAction } from './collect.js';
 import type { EpisodeStore } from './dataset.js';
@@ -26,6 +26,8 @@ export interface SmallVlaConfig {
   intermediate: number;
   /** Unpadded vocabulary (words + specials + 256 action tokens). */
   vocabSize: number;
+  /** Each k x k block of patch features becomes one decoder token (VitConfig.merge); default 1. */
+  merge?: number;
 }
 
 /**
@@ -50,7 +52,8 @@ export interface VlaTrainingOptions {
   stopAfter?: number;
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
-  onProgress?: (p: { step: number; steps: number; loss: number; samplesPerSec: number; etaSec: number; tokenAccuracy: number }) => void;
+  /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
+  onProgress?: (p: { step: number; steps: number; loss: number; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -92,7 +95,9 @@ export class VlaTrainer {
     this.params.set(`${VIT}patch_embed.proj.bias`, init.zeros([D]));
     this.params.set(`${VIT}pos_embed`, init.normal([1, nPatches, D], 0.02));
     for (let i = 0; i < cfg.vitDepth - 1; i++) initVitBlock(this.params, `${VIT}blocks.${i}`, this.vitBlockCfg, init);
-    this.params.set('projector.fc1.weight', init.normal([d, D], 0.02));
+    const k = cfg.merge ?? 1;
+    if ((cfg.imageSize / P) % k !== 0) throw new Error(`merge ${k} must divide the patch grid ${cfg.imageSize / P}`);
+    this.params.set('projector.fc1.weight', init.normal([d, D * k * k], 0.02));
     this.params.set('projector.fc1.bias', init.zeros([d]));
     this.params.set('projector.fc2.weight', init.normal([d, d], 0.02));
     this.params.set('projector.fc2.bias', init.zeros([d]));
@@ -115,12 +120,19 @@ export class VlaTrainer {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
     const patchRows = batch.map((f) => patchify(f.image, P, MEAN, MEAN));
-    const nPatches = patchRows[0]!.rows;
+    const vitTokens = patchRows[0]!.rows;
+    const k = this.cfg.merge ?? 1;
+    const nPatches = vitTokens / (k * k);
     let v = tape.linear(tape.constant(concatRows(patchRows)), tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
-    const pos = tape.reshape(p(`${VIT}pos_embed`), [nPatches, D]);
+    const pos = tape.reshape(p(`${VIT}pos_embed`), [vitTokens, D]);
     v = tape.add(v, batch.length === 1 ? pos : tape.concatRows(batch.map(() => pos)));
-    const imageSegments = batch.map(() => nPatches);
+    const imageSegments = batch.map(() => vitTokens);
     for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg, imageSegments);
+    if (k > 1) {
+      const order = mergeOrder(this.cfg.imageSize / P, k);
+      const ids = batch.flatMap((_, b) => Array.from(order, (r) => b * vitTokens + r));
+      v = tape.reshape(tape.embedding(v, ids), [batch.length * nPatches, D * k * k]);
+    }
     const projected = tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
     const parts: Var[] = [];
     const segments: number[] = [];
@@ -166,6 +178,7 @@ export class VlaTrainer {
     const every = opts.progressEvery ?? 10;
     let lossSum = 0;
     let correct = 0;
+    const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
     let t0 = performance.now();
     for (; step < stopAt; step++) {
@@ -184,7 +197,9 @@ export class VlaTrainer {
       lossSum += loss.value.data[0]! * opts.batch;
       const predicted = argmax(logits.value);
       targets.forEach((t, i) => {
-        if (predicted[i] === t) correct++;
+        if (predicted[i] !== t) return;
+        correct++;
+        dimCorrect[i % 7]!++;
       });
       counted += opts.batch;
       clipGradNorm(opt.params, 1.0);
@@ -192,9 +207,10 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
         correct = 0;
+        dimCorrect.fill(0);
         counted = 0;
         t0 = performance.now();
       }
@@ -250,7 +266,7 @@ export class VlaTrainer {
       model_type: 'openvla',
       use_fused_vision_backbone: false,
       image_sizes: [c.imageSize],
-      vision_config: [{ image_size: c.imageSize, patch_size: c.patchSize, width: c.vitWidth, depth: c.vitDepth, num_heads: c.vitHeads, mlp_hidden: 4 * c.vitWidth, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half', eps: 1e-6 }],
+      vision_config: [{ image_size: c.imageSize, patch_size: c.patchSize, width: c.vitWidth, depth: c.vitDepth, num_heads: c.vitHeads, mlp_hidden: 4 * c.vitWidth, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half', eps: 1e-6, merge: c.merge ?? 1 }],
       text_config: { model_type: 'llama', hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers, num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: c.vocabSize + PAD },
       pad_to_multiple_of: PAD,
       n_action_bins: 256,
