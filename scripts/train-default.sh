@@ -16,7 +16,7 @@ node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RU
 # 2,800 steps x 16 frames (~45k samples, ~1.7 epochs), seed 1.
 node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --steps 2800 --batch 16 --lr 1e-3 --seed 1
 
-node dist/src/apps/cli.js train-draft --model "$RUNS/vla" --data "$RUNS/data" --out "$RUNS/draft" --samples 4000 --steps 3000 --seed 1
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla" --data "$RUNS/data" --out "$RUNS/draft" --samples 4000 --steps 1500 --lr 5e-4 --seed 1
 
 mkdir -p "$OUT/target" "$OUT/draft"
 cp "$RUNS"/vla/config.json "$RUNS"/vla/model.safetensors "$RUNS"/vla/tokenizer.json "$RUNS"/vla/tokenizer_config.json "$OUT/target/"

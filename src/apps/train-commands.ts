@@ -112,8 +112,9 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--out <dir>', 'draft head folder to write')
     .option('--samples <n>', 'frames to generate data from', int, 3000)
     .option('--steps <n>', 'optimizer steps', int, 3000)
+    .option('--lr <x>', 'peak learning rate', Number, 5e-4)
     .option('--seed <n>', 'seed', int, 1)
-    .action((o: { model: string; data: string; out: string; samples: number; steps: number; seed: number }) => {
+    .action((o: { model: string; data: string; out: string; samples: number; steps: number; lr: number; seed: number }) => {
       const policy = VlaPolicy.load(o.model);
       const size = policy.config.vision[0]!.imageSize;
       const store = EpisodeStore.open(o.data, { width: size, height: size });
@@ -136,6 +137,7 @@ export function registerTrainCommands(program: Command): void {
       const tok = policy.actionTokenizer;
       const trainer = new DraftTrainer(policy.llm, {
         steps: o.steps,
+        lr: o.lr,
         candidates: { first: tok.firstToken, count: 256 },
         seed: o.seed,
         batch: 8,
