@@ -12,22 +12,19 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { benchOption } from './args.js';
 import { DEFAULT_MODEL_DIR, evaluate, machineLine } from '../src/apps/eval-command.js';
 import type { DecoderSummary } from '../src/apps/eval-summary.js';
 import { SUITES } from '../src/sim/index.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
-const trials = Number(opt('trials', '10'));
-const workers = Number(opt('workers', String(availableParallelism())));
+const trials = Number(benchOption('trials', '10'));
+const workers = Number(benchOption('workers', String(availableParallelism())));
 if (!Number.isInteger(trials) || trials < 1 || trials > 50) throw new Error('--trials must be 1..50');
 if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
-const model = opt('model', join(DEFAULT_MODEL_DIR, 'target'));
-const draft = opt('draft', join(DEFAULT_MODEL_DIR, 'draft'));
-const decoders = opt('decoders', 'ar,strict,relaxed:9').split(',');
+const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
+const draft = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
+const decoders = benchOption('decoders', 'ar,strict,relaxed:9').split(',');
 
 mkdirSync('runs/results', { recursive: true });
 const command = `node dist/bench/results.js ${args.join(' ')}`.trim();

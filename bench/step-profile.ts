@@ -12,18 +12,14 @@ import { VlaPolicy } from '../src/model/index.js';
 import { loadNative, profileKernels } from '../src/ops/index.js';
 import { getTask, TabletopEnv } from '../src/sim/index.js';
 import { createDecoder, loadDraftHead } from '../src/spec/index.js';
+import { benchOption } from './args.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
-const model = opt('model', join(DEFAULT_MODEL_DIR, 'target'));
-const draftDir = opt('draft', join(DEFAULT_MODEL_DIR, 'draft'));
-const actions = Number(opt('actions', '40'));
-const decoders = opt('decoders', 'ar,strict,relaxed:9').split(',');
+const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
+const draftDir = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
+const actions = Number(benchOption('actions', '40'));
+const decoders = benchOption('decoders', 'ar,strict,relaxed:9').split(',');
 
 const vla = VlaPolicy.load(model);
 const draft = decoders.some((d) => d !== 'ar') ? loadDraftHead(draftDir, vla.llm) : undefined;

@@ -6,6 +6,7 @@ import { kernels, loadNative } from '../ops/index.js';
 import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
+import { positiveInt } from './cli-args.js';
 import { registerEvalCommands } from './eval-command.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
 import { registerServeCommands } from './serve-command.js';
@@ -17,12 +18,6 @@ program
   .name('spec-vla')
   .description('Speculative decoding with relaxed acceptance for token-based Vision-Language-Action policies (OpenVLA and its kind).')
   .version('0.1.0');
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
 
 function list(value: string): string[] {
   return value.split(/\s*;\s*|\s+/).filter(Boolean);

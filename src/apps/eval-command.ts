@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
 import { SUITES, type SuiteName } from '../sim/index.js';
 import { randomDraftWeights, saveDraftHead } from '../spec/index.js';
+import { duration, parseSuites, positiveInt } from './cli-args.js';
 import { EpisodeRunner, evalJobs, runEvaluation, type EpisodeRecord } from './eval.js';
 import { formatSummary, summarize, type DecoderSummary } from './eval-summary.js';
 import { comparisonGif, reportPlots, sweepDecoders, writeReport, type EpisodeGif } from './report.js';
@@ -30,11 +31,6 @@ export interface EvaluateOptions {
   /** Side-by-side GIFs to record for the report. */
   gifs?: number;
   command: string;
-}
-
-function duration(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  return sec >= 3600 ? `${(sec / 3600).toFixed(1)} h` : sec >= 60 ? `${Math.round(sec / 60)} min` : `${Math.round(sec)} s`;
 }
 
 /** One line of progress on stderr: a bar, episodes done, success so far, ETA from this run's pace. */
@@ -83,18 +79,6 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: DecoderSumma
   return { rows, page };
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function suites(value: string): SuiteName[] {
-  const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];
-  for (const s of names) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}" (${SUITES.join(', ')} or all)`);
-  return names;
-}
-
 function sweep(value: string): number[] {
   const m = /^r=([0-9]+(?:,[0-9]+)*)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`expected r=R1,R2,... (e.g. r=0,1,3,5,9,15), got "${value}"`);
@@ -112,7 +96,7 @@ export function registerEvalCommands(program: Command): void {
     )
     .option('--model <dir>', 'VLA checkpoint folder', join(DEFAULT_MODEL_DIR, 'target'))
     .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)', join(DEFAULT_MODEL_DIR, 'draft'))
-    .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, suites, [...SUITES])
+    .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, parseSuites, [...SUITES])
     .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the speedup baseline', list, ['ar', 'strict', 'relaxed:9'])
     .option('--sweep <r=list>', 'relaxation sweep instead of --decoders: ar and relaxed:r for each r, plotted against r (e.g. r=0,1,3,5,9,15)', sweep)
     .option('--trials <n>', 'initial states per task (0..n-1, at most 50)', positiveInt, 10)

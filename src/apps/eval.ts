@@ -52,7 +52,7 @@ export interface EpisodeRecord extends EvalJob {
 }
 
 /** What the parent sends a worker process, and what it answers. */
-export type WorkerRequest = { kind: 'init'; model: string; draft?: string; decoders: string[]; unnormKey?: string; warmup: number } | { kind: 'job'; job: EvalJob } | { kind: 'exit' };
+export type WorkerRequest = { kind: 'init'; model: string; draft?: string; decoders: string[]; unnormKey?: string; warmup?: number } | { kind: 'job'; job: EvalJob } | { kind: 'exit' };
 export type WorkerReply = { kind: 'ready' } | { kind: 'record'; record: EpisodeRecord } | { kind: 'error'; message: string };
 
 export const jobKey = (r: EvalJob) => `${r.suite}/${r.task}/${r.init}/${r.decoder}`;
@@ -89,9 +89,14 @@ export class EpisodeRunner {
     return d;
   }
 
+  /** The episode through the VLA with the job's decoder; `record` keeps the frames. */
+  private async play(job: EvalJob, record: boolean) {
+    const sim = vlaSimPolicy(this.vla, this.decoder(job.decoder), this.unnormKey);
+    return { ...sim, episode: await runEpisode(this.env, getTask(job.suite, job.task), job.init, sim.policy, { record }) };
+  }
+
   async run(job: EvalJob): Promise<EpisodeRecord> {
-    const { policy, stats, latencyMs, normalized } = vlaSimPolicy(this.vla, this.decoder(job.decoder), this.unnormKey);
-    const r = await runEpisode(this.env, getTask(job.suite, job.task), job.init, policy);
+    const { episode: r, stats, latencyMs, normalized } = await this.play(job, false);
     const acceptedByPosition = new Array<number>(7).fill(0);
     for (const s of stats) s.accepted.forEach((a, k) => (acceptedByPosition[k]! += a ? 1 : 0));
     return {
@@ -108,9 +113,8 @@ export class EpisodeRunner {
 
   /** The episode again with its agent-view frames (for GIFs). */
   async frames(job: EvalJob): Promise<{ frames: RgbImage[]; success: boolean }> {
-    const { policy } = vlaSimPolicy(this.vla, this.decoder(job.decoder), this.unnormKey);
-    const r = await runEpisode(this.env, getTask(job.suite, job.task), job.init, policy, { record: true });
-    return { frames: r.frames, success: r.success };
+    const { episode } = await this.play(job, true);
+    return { frames: episode.frames, success: episode.success };
   }
 }
 
@@ -185,7 +189,7 @@ function runInWorkers(opts: EvalOptions, pending: EvalJob[], n: number, onRecord
         if (code !== 0 && !failed) return fail(new Error(`evaluation worker exited with code ${code}`));
         if (--live === 0 && !failed) resolve();
       });
-      child.send({ kind: 'init', model: opts.model, draft: opts.draft, decoders: opts.decoders, unnormKey: opts.unnormKey, warmup: opts.warmup ?? 2 } satisfies WorkerRequest);
+      child.send({ kind: 'init', model: opts.model, draft: opts.draft, decoders: opts.decoders, unnormKey: opts.unnormKey, warmup: opts.warmup } satisfies WorkerRequest);
     }
   });
 }

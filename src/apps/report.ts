@@ -4,7 +4,7 @@ import { resize, type RgbImage } from '../model/index.js';
 import { encodeGif, filmstrip } from '../sim/index.js';
 import type { EpisodeRunner, EvalJob } from './eval.js';
 import type { DecoderSummary } from './eval-summary.js';
-import { barChart, lineChart } from './plots.js';
+import { barChart, esc, lineChart } from './plots.js';
 
 export interface Plot {
   file: string;
@@ -71,8 +71,6 @@ export async function comparisonGif(runner: EpisodeRunner, job: EvalJob, other: 
   const outcome = (s: boolean) => (s ? 'success' : 'failure');
   return { file, caption: `${job.suite} task ${job.task}, initial state ${job.init}: ${job.decoder} (left, ${outcome(a.success)}, ${a.frames.length} frames) vs ${other} (right, ${outcome(b.success)}, ${b.frames.length} frames)` };
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Writes DIR/index.html (table, charts, GIFs) and the charts as SVG files; returns the page's path. */
 export function writeReport(dir: string, input: { title: string; command: string; machine: string; rows: readonly DecoderSummary[]; plots: readonly Plot[]; gifs: readonly EpisodeGif[] }): string {

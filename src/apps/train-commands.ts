@@ -3,28 +3,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VlaPolicy } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { SUITES, type SuiteName } from '../sim/index.js';
+import { duration, parseSuites, positiveInt } from './cli-args.js';
 import { saveDraftHead } from '../spec/index.js';
 import { collectDemonstrations, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
 import { DEFAULT_SMALL_VLA, VlaTrainer, type SmallVlaConfig } from '../train/vla-trainer.js';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${v}"`);
-  return n;
-};
-
-function parseSuites(v: string): SuiteName[] {
-  const list = v === 'all' ? [...SUITES] : v.split(',');
-  for (const s of list) if (!SUITES.includes(s as SuiteName)) throw new Error(`unknown suite "${s}"; use ${SUITES.join(', ')} or all`);
-  return list as SuiteName[];
-}
-
-function eta(sec: number): string {
-  return sec > 3600 ? `${(sec / 3600).toFixed(1)} h` : sec > 60 ? `${(sec / 60).toFixed(0)} min` : `${sec.toFixed(0)} s`;
-}
 
 /** `spec-vla collect`, `train-vla`, `train-draft`: the training pipeline. */
 export function registerTrainCommands(program: Command): void {
@@ -32,9 +16,9 @@ export function registerTrainCommands(program: Command): void {
     .command('collect')
     .description('Run the scripted experts and store successful demonstrations (frames at the policy input size, instruction, actions) plus OpenVLA-style norm_stats. Resumable: rerun to continue.')
     .option('--suite <names>', 'spatial, object, goal, long, a comma-separated list, or all', 'all')
-    .option('--episodes <n>', 'episodes (initial states) per task', int, 20)
-    .option('--size <px>', 'frame size stored', int, 128)
-    .option('--every <k>', 'keep every k-th step', int, 2)
+    .option('--episodes <n>', 'episodes (initial states) per task', positiveInt, 20)
+    .option('--size <px>', 'frame size stored', positiveInt, 128)
+    .option('--every <k>', 'keep every k-th step', positiveInt, 2)
     .requiredOption('--out <dir>', 'dataset folder')
     .action(async (o: { suite: string; episodes: number; size: number; every: number; out: string }) => {
       const store = await collectDemonstrations({
@@ -56,19 +40,19 @@ export function registerTrainCommands(program: Command): void {
     .description('Train the small Prismatic-shaped VLA (ViT -> projector -> Llama, OpenVLA prompt and action tokens) on a collected dataset; writes an OpenVLA-layout checkpoint. Checkpoints every few hundred steps; rerun the same command to resume.')
     .requiredOption('--data <dir>', 'dataset folder from "spec-vla collect"')
     .requiredOption('--out <dir>', 'output checkpoint folder')
-    .option('--steps <n>', 'optimizer steps', int, 6000)
-    .option('--batch <n>', 'samples per step', int, 16)
+    .option('--steps <n>', 'optimizer steps', positiveInt, 6000)
+    .option('--batch <n>', 'samples per step', positiveInt, 16)
     .option('--lr <x>', 'peak learning rate', Number, 1e-3)
-    .option('--seed <n>', 'seed', int, 1)
-    .option('--patch <px>', 'ViT patch size (the image is 128 px)', int, DEFAULT_SMALL_VLA.patchSize)
-    .option('--vit-width <n>', 'ViT width', int, DEFAULT_SMALL_VLA.vitWidth)
-    .option('--merge <k>', 'concatenate each k x k block of patch features into one decoder token', int, DEFAULT_SMALL_VLA.merge ?? 1)
-    .option('--hidden <n>', 'decoder width', int, DEFAULT_SMALL_VLA.hidden)
-    .option('--layers <n>', 'decoder layers', int, DEFAULT_SMALL_VLA.layers)
-    .option('--heads <n>', 'decoder attention heads', int, DEFAULT_SMALL_VLA.heads)
-    .option('--kv-heads <n>', 'decoder key/value heads', int, DEFAULT_SMALL_VLA.kvHeads)
-    .option('--intermediate <n>', 'decoder MLP width', int, DEFAULT_SMALL_VLA.intermediate)
-    .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', int)
+    .option('--seed <n>', 'seed', positiveInt, 1)
+    .option('--patch <px>', 'ViT patch size (the image is 128 px)', positiveInt, DEFAULT_SMALL_VLA.patchSize)
+    .option('--vit-width <n>', 'ViT width', positiveInt, DEFAULT_SMALL_VLA.vitWidth)
+    .option('--merge <k>', 'concatenate each k x k block of patch features into one decoder token', positiveInt, DEFAULT_SMALL_VLA.merge ?? 1)
+    .option('--hidden <n>', 'decoder width', positiveInt, DEFAULT_SMALL_VLA.hidden)
+    .option('--layers <n>', 'decoder layers', positiveInt, DEFAULT_SMALL_VLA.layers)
+    .option('--heads <n>', 'decoder attention heads', positiveInt, DEFAULT_SMALL_VLA.heads)
+    .option('--kv-heads <n>', 'decoder key/value heads', positiveInt, DEFAULT_SMALL_VLA.kvHeads)
+    .option('--intermediate <n>', 'decoder MLP width', positiveInt, DEFAULT_SMALL_VLA.intermediate)
+    .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
     .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; stopAfter?: number; exportTo?: string }) => {
       const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
@@ -99,7 +83,7 @@ export function registerTrainCommands(program: Command): void {
         unnormKey,
         stopAfter: o.stopAfter,
         progressEvery: 10,
-        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${eta(p.etaSec)}\n`),
+        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });
       console.error(existsSync(join(o.out, 'config.json')) ? `wrote ${o.out}` : `stopped; rerun to continue from ${o.out}/checkpoint`);
     });
@@ -110,10 +94,10 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--model <dir>', 'trained VLA checkpoint')
     .requiredOption('--data <dir>', 'dataset folder')
     .requiredOption('--out <dir>', 'draft head folder to write')
-    .option('--samples <n>', 'frames to generate data from', int, 3000)
-    .option('--steps <n>', 'optimizer steps', int, 3000)
+    .option('--samples <n>', 'frames to generate data from', positiveInt, 3000)
+    .option('--steps <n>', 'optimizer steps', positiveInt, 3000)
     .option('--lr <x>', 'peak learning rate', Number, 5e-4)
-    .option('--seed <n>', 'seed', int, 1)
+    .option('--seed <n>', 'seed', positiveInt, 1)
     .action((o: { model: string; data: string; out: string; samples: number; steps: number; lr: number; seed: number }) => {
       const policy = VlaPolicy.load(o.model);
       const size = policy.config.vision[0]!.imageSize;

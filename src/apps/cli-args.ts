@@ -1,0 +1,23 @@
+import { InvalidArgumentError } from 'commander';
+import { SUITES, type SuiteName } from '../sim/index.js';
+
+/** Commander option parsers and the small formatters the CLI's commands share. */
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+/** "all" or a comma-separated list of suite names. */
+export function parseSuites(value: string): SuiteName[] {
+  const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];
+  for (const s of names) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}"; use ${SUITES.join(', ')} or all`);
+  return names;
+}
+
+/** Seconds as "12 s", "7 min" or "1.5 h" (for ETAs). */
+export function duration(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  return sec >= 3600 ? `${(sec / 3600).toFixed(1)} h` : sec >= 60 ? `${Math.round(sec / 60)} min` : `${Math.round(sec)} s`;
+}
