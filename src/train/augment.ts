@@ -1,20 +1,29 @@
-import { resize, type RgbImage } from '../model/index.js';
+import type { RgbImage } from '../model/index.js';
+
+/** Largest shift (px) of the random translation. */
+const MAX_SHIFT = 4;
 
 /**
- * Training-time image augmentation in the spirit of OpenVLA's: a random crop of 80-100% of the
- * area (random position) resized back to the input size, and mild brightness/contrast jitter.
+ * Training-time image augmentation for a fixed camera: a random shift of up to 4 px (edge pixels
+ * repeated, as in DrQ) and mild brightness/contrast jitter. No zoom: the policy is evaluated on the
+ * uncropped frame, and a random rescale would blur the absolute positions it has to act on.
  */
 export function augmentImage(img: RgbImage, rand: () => number): RgbImage {
-  const area = 0.8 + 0.2 * rand();
-  const w = Math.max(1, Math.round(img.width * Math.sqrt(area)));
-  const h = Math.max(1, Math.round(img.height * Math.sqrt(area)));
-  const x0 = Math.floor(rand() * (img.width - w + 1));
-  const y0 = Math.floor(rand() * (img.height - h + 1));
-  const crop = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) crop.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  const out = resize({ width: w, height: h, data: crop }, img.width, img.height);
+  const dx = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT;
+  const dy = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT;
   const brightness = (rand() - 0.5) * 0.2 * 255;
   const contrast = 1 + (rand() - 0.5) * 0.2;
-  for (let i = 0; i < out.data.length; i++) out.data[i] = Math.max(0, Math.min(255, Math.round((out.data[i]! - 128) * contrast + 128 + brightness)));
-  return out;
+  const { width: w, height: h } = img;
+  const out = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(h - 1, Math.max(0, y + dy));
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(w - 1, Math.max(0, x + dx));
+      for (let c = 0; c < 3; c++) {
+        const v = (img.data[(sy * w + sx) * 3 + c]! - 128) * contrast + 128 + brightness;
+        out[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+    }
+  }
+  return { width: w, height: h, data: out };
 }

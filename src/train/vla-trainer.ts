@@ -35,7 +35,7 @@ export interface SmallVlaConfig {
  * decode step costs memory bandwidth) and a 10-layer decoder of 15 M parameters (60 MB in f32, beyond
  * the 32 MB L3, so a step is bandwidth-bound like a 7B model's on a GPU; one draft layer is a tenth).
  */
-export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 32, vitWidth: 192, vitDepth: 5, vitHeads: 3, hidden: 384, layers: 10, heads: 6, kvHeads: 2, intermediate: 960, vocabSize: 384 };
+export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 16, merge: 2, vitWidth: 192, vitDepth: 5, vitHeads: 3, hidden: 256, layers: 8, heads: 4, kvHeads: 2, intermediate: 688, vocabSize: 384 };
 const PAD = 64;
 const MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 const VIT = 'vision_backbone.featurizer.';
