@@ -14,7 +14,6 @@ export interface DecodeBenchOptions {
   instruction?: string;
   /** Images to act on; random images when absent. */
   images?: RgbImage[];
-  priorBranch?: boolean;
   log?: (line: string) => void;
 }
 
@@ -43,7 +42,7 @@ export function runDecodeBench(opts: DecodeBenchOptions): DecoderFigures[] {
   const policy = VlaPolicy.load(opts.model);
   const draft = opts.draft ? loadDraftHead(opts.draft, policy.llm) : undefined;
   const specs = opts.decoders ?? (draft ? DEFAULT_DECODERS : ['ar']);
-  const decoders: ActionDecoder[] = specs.map((s) => createDecoder(policy, s, draft, { priorBranch: opts.priorBranch }));
+  const decoders: ActionDecoder[] = specs.map((s) => createDecoder(policy, s, draft));
   const size = policy.config.vision[0]!.imageSize;
   const rand = seededRandom(7);
   const samples = opts.samples ?? 20;

@@ -71,7 +71,7 @@ program
   .option('--draft <dir>', 'draft head folder (needed by strict and relaxed decoders)')
   .option('--image <png>', 'observation image (8-bit RGB/RGBA PNG); a random image when absent')
   .requiredOption('--instruction <text>', 'task instruction, e.g. "pick up the black bowl"')
-  .option('--decoder <spec>', 'ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total', 'ar')
+  .option('--decoder <spec>', 'ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total, optionally +prior', 'ar')
   .option('--unnorm-key <key>', 'dataset statistics to un-normalize with (a norm_stats key)')
   .option('--rotate', 'rotate the image by 180 degrees first (LIBERO agent view)')
   .option('--center-crop', 'center crop 0.9 of the area, resized back')
@@ -122,10 +122,9 @@ bench
   .option('--draft <dir>', 'draft head folder (needed for anything but ar)')
   .option('--decoders <list>', 'space- or semicolon-separated decoder specs; the first is the baseline', list)
   .option('--samples <n>', 'observations per decoder', positiveInt, 20)
-  .option('--prior-branch', 'also verify the previous action\'s tokens as a free branch')
   .option('--json', 'print JSON')
-  .action((o: { model: string; draft?: string; decoders?: string[]; samples: number; priorBranch?: boolean; json?: boolean }) => {
-    const rows = runDecodeBench({ model: o.model, draft: o.draft, decoders: o.decoders, samples: o.samples, priorBranch: o.priorBranch });
+  .action((o: { model: string; draft?: string; decoders?: string[]; samples: number; json?: boolean }) => {
+    const rows = runDecodeBench({ model: o.model, draft: o.draft, decoders: o.decoders, samples: o.samples });
     console.log(o.json ? JSON.stringify(rows, null, 2) : formatDecodeBench(rows));
   });
 

@@ -55,7 +55,7 @@ export function registerServeCommands(program: Command): void {
     )
     .requiredOption('--model <dir>', 'VLA checkpoint folder (Hugging Face layout)')
     .option('--draft <dir>', 'draft head folder (needed by strict and relaxed decoders)')
-    .option('--decoder <spec>', 'ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total', decoderSpec, 'ar')
+    .option('--decoder <spec>', 'ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total, optionally +prior', decoderSpec, 'ar')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--port <n>', 'TCP port (0: any free port)', integer(0, 65535), 8000)
     .option('--queue <n>', 'requests that may wait for the model before new ones get 503', integer(0, 100_000), 16)

@@ -10,7 +10,7 @@ export interface DecodeStats {
   draftForwards: number;
   /** Accept length L: tokens per target forward (plain decoding: 1.0). */
   acceptLength: number;
-  /** Per token index: whether the token was an accepted draft token (index 0 always comes from the prefill). */
+  /** Per token index: whether the token was an accepted draft token (index 0 comes from the prefill: the target's own, or an accepted prior token). */
   accepted: boolean[];
   /** Milliseconds: target prefill, drafting, verification (target forwards after the prefill), total. */
   prefillMs: number;

@@ -75,7 +75,7 @@ export class LlamaLayer {
 }
 
 export interface DecoderOutput {
-  /** Logits [T, vocab] (or [1, vocab] for `logits: 'last'`, [0, vocab] for 'none'). */
+  /** Logits [T, vocab] (or [n, vocab] for the last n positions with `logits: n`, [1, vocab] for 'last', [0, vocab] for 'none'). */
   logits: Tensor;
   /** Last hidden states [T, d] after the final norm: the features EAGLE drafts from. */
   hidden: Tensor;
@@ -117,9 +117,10 @@ export class LlamaModel {
 
   /**
    * Runs T new positions through every layer, continuing `cache`, and commits their entries.
-   * `logits: 'last'` computes logits for the final position only (prefill), 'none' for none.
+   * `logits: 'last'` computes logits for the final position only (prefill), a number n for the last
+   * n positions, 'none' for none.
    */
-  forward(embeds: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, opts: { logits?: 'all' | 'last' | 'none' } = {}): DecoderOutput {
+  forward(embeds: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, opts: { logits?: 'all' | 'last' | 'none' | number } = {}): DecoderOutput {
     const T = embeds.rows;
     if (embeds.cols !== this.cfg.hidden) throw new Error(`LlamaModel.forward: embeddings of width ${embeds.cols}, model width ${this.cfg.hidden}`);
     if (positions.length !== T) throw new Error(`LlamaModel.forward: ${positions.length} positions for ${T} tokens`);
@@ -133,7 +134,9 @@ export class LlamaModel {
     cache.commit(T);
     const hidden = rmsNorm(x, this.norm, this.cfg.eps);
     const which = opts.logits ?? 'all';
-    const logits = which === 'all' ? this.logits(hidden) : which === 'last' ? this.logits(hidden.slice(T - 1, T)) : Tensor.zeros([0, this.cfg.vocabSize]);
+    const n = which === 'all' ? T : which === 'last' ? 1 : which === 'none' ? 0 : which;
+    if (!Number.isInteger(n) || n < 0 || n > T) throw new Error(`LlamaModel.forward: logits for ${n} of ${T} positions`);
+    const logits = n === T ? this.logits(hidden) : n === 0 ? Tensor.zeros([0, this.cfg.vocabSize]) : this.logits(hidden.slice(T - n, T));
     return { logits, hidden };
   }
 }

@@ -16,8 +16,8 @@ test('VlaPolicy with a saved and reloaded draft: strict and relaxed:0 match ar o
   saveDraftHead(join(root, 'draft'), policy.llm, randomDraftWeights(policy.llm, 9, 0.3), 'BF16');
   const draft = loadDraftHead(join(root, 'draft'), policy.llm);
   const ar = createDecoder(policy, 'ar');
-  for (const spec of ['strict', 'relaxed:0@3,4,13', 'strict@6,2,8']) {
-    const dec = createDecoder(policy, spec, draft, { priorBranch: true });
+  for (const spec of ['strict', 'relaxed:0@3,4,13+prior', 'strict@6,2,8+prior']) {
+    const dec = createDecoder(policy, spec, draft);
     for (let s = 0; s < 5; s++) {
       const img = { width: 28, height: 28, data: Uint8Array.from({ length: 28 * 28 * 3 }, (_, i) => (i * 7 + s * 101) & 255) };
       const want = policy.predictAction(img, 'pick up the red block', { decoder: ar }).tokens;

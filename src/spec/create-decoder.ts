@@ -4,13 +4,8 @@ import { acceptanceFor, parseDecoderSpec, type DecoderSpec } from './decoder-spe
 import type { DraftHead } from './draft-head.js';
 import { SpecDecoder } from './spec-decoder.js';
 
-export interface CreateDecoderOptions {
-  /** Verify the previous action's tokens as an extra free branch. */
-  priorBranch?: boolean;
-}
-
-/** The decoder a spec names ('ar', 'strict', 'relaxed:9', 'relaxed:9@4,4,17', ...), for a policy and its draft head. */
-export function createDecoder(policy: VlaPolicy, spec: DecoderSpec | string, draft?: DraftHead, opts: CreateDecoderOptions = {}): ActionDecoder {
+/** The decoder a spec names ('ar', 'strict', 'relaxed:9', 'relaxed:9@4,4,17', 'relaxed:9+prior', ...), for a policy and its draft head. */
+export function createDecoder(policy: VlaPolicy, spec: DecoderSpec | string, draft?: DraftHead): ActionDecoder {
   const s = typeof spec === 'string' ? parseDecoderSpec(spec) : spec;
   if (s.kind === 'ar') return new ArDecoder(policy.llm);
   if (!draft) throw new Error(`decoder "${typeof spec === 'string' ? spec : s.kind}" needs a draft head (give --draft DIR)`);
@@ -20,6 +15,6 @@ export function createDecoder(policy: VlaPolicy, spec: DecoderSpec | string, dra
     policy: acceptanceFor(s, tok.vocabSize),
     tree: s.tree,
     candidates: { first: tok.firstToken, count: 256 },
-    priorBranch: opts.priorBranch,
+    priorBranch: s.prior,
   });
 }

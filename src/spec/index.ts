@@ -10,4 +10,4 @@ export { SpecDecoder, type SpecDecoderOptions } from './spec-decoder.js';
 export { AcceptanceTracker } from './acceptance-tracker.js';
 export { measureCostCurves, type CostCurves } from './cost-curve.js';
 export { loadDraftHead, saveDraftHead, randomDraftWeights } from './draft-io.js';
-export { createDecoder, type CreateDecoderOptions } from './create-decoder.js';
+export { createDecoder } from './create-decoder.js';

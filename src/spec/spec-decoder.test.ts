@@ -61,13 +61,42 @@ test('lossless: strict and relaxed r=0 give exactly the AR tokens on 500 random 
   assert.ok(acceptedTokens > 200, `the drafts were accepted only ${acceptedTokens} times: the test would not exercise acceptance`);
 });
 
+test('prior in the prefill: a repeated observation is decoded in one forward, a nearby one still exactly as ar', () => {
+  let oneForward = 0;
+  let partial = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const { target, draft } = makePair(seed);
+    const rand = seededRandom(seed * 13);
+    const ar = new ArDecoder(target, 256);
+    const spec = new SpecDecoder(target, draft, { policy: new StrictAcceptance(), tree: randomShape(rand), candidates, priorBranch: true, capacity: 256 });
+    const prefix = prefixOf(rand, target.cfg.hidden);
+    const count = randomInt(rand, 1, 7);
+    assert.deepEqual(spec.decode(prefix, count).tokens, ar.decode(prefix, count).tokens);
+    const again = spec.decode(prefix, count);
+    assert.deepEqual(again.tokens, ar.decode(prefix, count).tokens, `seed ${seed}: repeat`);
+    assert.equal(again.stats.targetForwards, 1, `seed ${seed}: the prior should be accepted whole`);
+    assert.ok(again.stats.accepted.every(Boolean));
+    oneForward++;
+    // A perturbed observation: the prior is right only up to some token; the rest must still be ar's.
+    for (let k = 0; k < 5; k++) {
+      const near = new Tensor(prefix.data.map((x) => x + (rand() - 0.5) * 0.6), prefix.shape);
+      const got = spec.decode(near, count);
+      assert.deepEqual(got.tokens, ar.decode(near, count).tokens, `seed ${seed} perturbation ${k}`);
+      if (got.stats.accepted[0] && !got.stats.accepted.every(Boolean)) partial++;
+    }
+  }
+  assert.equal(oneForward, 40);
+  assert.ok(partial > 5, `a partly accepted prior happened only ${partial} times`);
+});
+
 test('relaxed guarantee: every emitted token is within r of the target’s greedy token given the emitted prefix', () => {
   let relaxedHits = 0;
   for (let seed = 1; seed <= 40; seed++) {
     const { target, draft } = makePair(seed);
     const rand = seededRandom(seed * 17);
     const radii = Array.from({ length: 7 }, () => randomInt(rand, 0, 4));
-    const spec = new SpecDecoder(target, draft, { policy: new RelaxedAcceptance(V, radii), tree: randomShape(rand), candidates, capacity: 256 });
+    const prior = seed % 2 === 0;
+    const spec = new SpecDecoder(target, draft, { policy: new RelaxedAcceptance(V, radii), tree: randomShape(rand), candidates, priorBranch: prior, capacity: 256 });
     for (let k = 0; k < 5; k++) {
       const prefix = prefixOf(rand, target.cfg.hidden);
       const { tokens } = spec.decode(prefix, 7);
@@ -80,7 +109,8 @@ test('relaxed guarantee: every emitted token is within r of the target’s greed
       const out = target.forward(seq, positionsFrom(0, P + 6), causalMask(0, P + 6), cache);
       const greedy = argmax(out.logits.slice(P - 1, P + 6));
       tokens.forEach((t, i) => {
-        assert.ok(Math.abs(t - greedy[i]!) <= (i === 0 ? 0 : radii[i]!), `seed ${seed}: token ${i} = ${t}, greedy ${greedy[i]}, r ${radii[i]}`);
+        // Without a prior the first token is the prefill's own; with one, it too may be a relaxed draft.
+        assert.ok(Math.abs(t - greedy[i]!) <= (i === 0 && !prior ? 0 : radii[i]!), `seed ${seed}: token ${i} = ${t}, greedy ${greedy[i]}, r ${radii[i]}`);
         if (t !== greedy[i]) relaxedHits++;
       });
     }

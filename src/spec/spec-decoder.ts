@@ -1,4 +1,4 @@
-import { argmax, Tensor } from '../ops/index.js';
+import { argmax, concatRows, Tensor } from '../ops/index.js';
 import type { AcceptancePolicy } from './acceptance.js';
 import { causalMask, emptyStats, KvCache, positionsFrom, type ActionDecoder, type DecodeStats, type LlamaModel } from '../model/index.js';
 import type { DraftHead } from './draft-head.js';
@@ -14,7 +14,10 @@ export interface SpecDecoderOptions {
   tree: TreeShape | 'auto';
   /** The token ids the draft may propose (the action tokens): a contiguous range. */
   candidates: { first: number; count: number };
-  /** Also verify the previous call's tokens as one extra branch (a free draft for smooth control). */
+  /**
+   * Also verify the previous call's tokens (a free draft for smooth control): inside the prefill
+   * forward, and from the first one rejected there, as one extra branch of each tree.
+   */
   priorBranch?: boolean;
   /** Target and draft KV cache capacity (prefix + tokens + tree). */
   capacity?: number;
@@ -26,7 +29,8 @@ export interface SpecDecoderOptions {
  *   2. verify: one target forward over the whole tree under its tree mask;
  *   3. accept: the longest path the acceptance policy accepts, plus the target's own next token;
  *   4. commit: compact the target cache to that path, feed the path's target features to the draft.
- * The target's prefill gives the first token. Drafts never go past the last token asked for, and no
+ * The target's prefill gives the first token (with priorBranch, also every token of the previous
+ * call that it accepts, in that same forward). Drafts never go past the last token asked for, and no
  * forward runs once every token is known.
  */
 export class SpecDecoder implements ActionDecoder {
@@ -59,20 +63,33 @@ export class SpecDecoder implements ActionDecoder {
     if (this.opts.tree === 'auto' && !this.costs) this.costs = measureCostCurves(this.target, this.draft, prefix, this.opts.candidates);
 
     this.cache.truncate(0);
-    const pre = this.target.forward(prefix, positionsFrom(0, P), causalMask(0, P), this.cache, { logits: 'last' });
-    const tokens = [argmax(pre.logits)[0]!];
-    const accepted = [false];
+    // The previous call's tokens ride along in the prefill: greedy[i] is the target's token i given
+    // the prefix and prior[0..i-1], so the one forward both starts decoding and verifies the prior.
+    const prior = this.opts.priorBranch && this.prior && this.prior.length >= count ? this.prior.slice(0, count) : [];
+    const fed = Math.max(0, prior.length - 1);
+    const input = fed > 0 ? concatRows([prefix, this.target.embed(prior.slice(0, fed))]) : prefix;
+    const pre = this.target.forward(input, positionsFrom(0, P + fed), causalMask(0, P + fed), this.cache, { logits: fed + 1 });
+    const greedy = argmax(pre.logits);
+    const tokens: number[] = [];
+    const accepted: boolean[] = [];
+    for (let i = 0; tokens.length < count; i++) {
+      const ok = i < prior.length && this.opts.policy.accepts(prior[i]!, greedy[i]!, i);
+      tokens.push(ok ? prior[i]! : greedy[i]!);
+      accepted.push(ok);
+      if (!ok) break;
+    }
     stats.targetForwards = 1;
     stats.prefillMs = performance.now() - t0;
 
     if (tokens.length < count) {
-      // Draft prefill: position i reads (embedding of item i+1, target feature i); the last item is token 1.
+      // Keep the prior's entries only up to the last committed token's predecessor: the last token is the next root.
+      const j = tokens.length - 1;
+      this.cache.truncate(P + j);
+      // Draft prefill: position i reads (embedding of item i+1, target feature i); the last item is token j.
       const t = performance.now();
-      const shifted = Tensor.zeros([P, d]);
-      shifted.data.set(prefix.data.subarray(d));
-      shifted.data.set(this.target.embed([tokens[0]!]).data, (P - 1) * d);
       this.draft.cache.truncate(0);
-      let rootFeature = this.draft.forward(shifted, pre.hidden, positionsFrom(0, P), causalMask(0, P)).slice(P - 1, P);
+      const shifted = concatRows([prefix.slice(1, P), this.target.embed(tokens)]);
+      let rootFeature = this.draft.forward(shifted, pre.hidden.slice(0, P + j), positionsFrom(0, P + j), causalMask(0, P + j)).slice(P + j - 1, P + j);
       stats.draftForwards = 1;
       stats.draftMs += performance.now() - t;
 

@@ -67,7 +67,7 @@ export interface LoadPolicyOptions {
   model: string;
   /** Draft head folder; needed by every decoder but "ar". */
   draft?: string;
-  /** A decoder spec: ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total. */
+  /** A decoder spec: ar | strict | relaxed:R | relaxed:R1,...,R7, optionally @auto or @depth,topK,total, optionally +prior. */
   decoder?: string;
   centerCrop?: boolean;
 }
