@@ -9,6 +9,12 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function nonNegative(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return n;
+}
+
 /** "all" or a comma-separated list of suite names. */
 export function parseSuites(value: string): SuiteName[] {
   const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VlaPolicy } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { duration, parseSuites, positiveInt } from './cli-args.js';
+import { duration, nonNegative, parseSuites, positiveInt } from './cli-args.js';
 import { saveDraftHead } from '../spec/index.js';
 import { collectDemonstrations, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
@@ -19,14 +19,16 @@ export function registerTrainCommands(program: Command): void {
     .option('--episodes <n>', 'episodes (initial states) per task', positiveInt, 20)
     .option('--size <px>', 'frame size stored', positiveInt, 128)
     .option('--every <k>', 'keep every k-th step', positiveInt, 2)
+    .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; out: string }) => {
       const store = await collectDemonstrations({
         suites: parseSuites(o.suite),
         episodesPerTask: o.episodes,
         out: o.out,
         size: o.size,
         every: o.every,
+        noise: o.noise,
         onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : ' (one failed: skipped)'}   `),
       });
       const stats = storeActionStats(store);

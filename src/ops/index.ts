@@ -6,4 +6,4 @@ export { kernels, useBackend, profileKernels, type BackendName } from './backend
 export * from './ops.js';
 export * from './storage.js';
 export { Tape, Var } from './autograd.js';
-export { seededRandom, randomArray, randomInt } from './random.js';
+export { seededRandom, randomArray, randomInt, gaussian } from './random.js';

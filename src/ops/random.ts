@@ -22,3 +22,9 @@ export function randomArray(rand: () => number, n: number, scale = 1): Float32Ar
 export function randomInt(rand: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));
 }
+
+/** One Normal(0, 1) sample by Box-Muller (two uniforms). */
+export function gaussian(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}

@@ -1,5 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
-import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type SuiteName } from '../sim/index.js';
+import { gaussian, seededRandom } from '../ops/index.js';
+import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName } from '../sim/index.js';
 import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -11,6 +12,12 @@ export interface CollectOptions {
   size: number;
   /** Keep only every k-th step (1 = all). */
   every?: number;
+  /**
+   * Std of Gaussian noise added to the executed hand motion (x, y, z; 1 = 5 cm per step), 0 = none.
+   * The stored label stays the expert's clean action, so the policy also learns how the expert
+   * recovers from small deviations (DART) instead of only ever seeing its perfect path.
+   */
+  noise?: number;
   onEpisode?: (done: number, total: number, success: boolean) => void;
 }
 
@@ -30,7 +37,8 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
   for (const { task, init } of jobs) {
     done++;
     if (store.has(task.suite, task.index, init)) continue;
-    const r = await runEpisode(env, task, init, expertPolicy(env, task, init), { record: true });
+    const labels: number[][] = [];
+    const r = await runEpisode(env, task, init, noisy(expertPolicy(env, task, init), opts.noise ?? 0, seededRandom(task.index * 7919 + init), labels), { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
     if (!r.success) continue;
     const frames: Uint8Array[] = [];
@@ -38,11 +46,20 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     r.observations.forEach((obs, i) => {
       if (i % every !== 0) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
-      actions.push(Float32Array.from(r.actions[i]!));
+      actions.push(Float32Array.from(labels[i]!));
     });
     store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: true, width: opts.size, height: opts.size, frames, actions });
   }
   return store;
+}
+
+/** Runs `expert` with Gaussian noise on the executed hand motion, recording the clean actions in `labels`. */
+export function noisy(expert: Policy, std: number, rand: () => number, labels: number[][]): Policy {
+  return async (obs, instruction) => {
+    const clean = await expert(obs, instruction);
+    labels.push(clean);
+    return std > 0 ? clean.map((a, i) => (i < 3 ? a + std * gaussian(rand) : a)) : clean;
+  };
 }
 
 /** Env actions -> the dataset convention OpenVLA trains on (gripper in [0, 1], 1 = open). */

@@ -1,5 +1,5 @@
 import { Tensor, Var } from '../ops/index.js';
-import { seededRandom } from '../ops/random.js';
+import { gaussian, seededRandom } from '../ops/random.js';
 
 /** Trainable weights by their checkpoint name (Hugging Face layout), so saving is a plain walk. */
 export class ParamSet {
@@ -43,10 +43,7 @@ export class Initializer {
   /** Normal(0, std) by Box-Muller. */
   normal(shape: number[], std: number): Tensor {
     const t = Tensor.zeros(shape);
-    for (let i = 0; i < t.size; i++) {
-      const u = Math.max(this.rand(), 1e-12);
-      t.data[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rand());
-    }
+    for (let i = 0; i < t.size; i++) t.data[i] = std * gaussian(this.rand);
     return t;
   }
 

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { seededRandom } from '../ops/index.js';
+import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
+import { noisy } from './collect.js';
+
+test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
+  const labels: number[][] = [];
+  const clean = [0.3, -0.2, 0.1, 0, 0, 0, 1];
+  const policy = noisy(() => clean, 0.1, seededRandom(1), labels);
+  const executed: number[][] = [];
+  for (let i = 0; i < 200; i++) executed.push(await policy({} as never, 'x'));
+  assert.equal(labels.length, 200);
+  assert.ok(labels.every((l) => l.join() === clean.join()));
+  for (let d = 0; d < 7; d++) {
+    const dev = executed.map((a) => a[d]! - clean[d]!);
+    const std = Math.sqrt(dev.reduce((s, x) => s + x * x, 0) / dev.length);
+    if (d < 3) assert.ok(std > 0.08 && std < 0.12, `dim ${d}: noise std ${std}`);
+    else assert.equal(std, 0, `dim ${d} must not be perturbed`);
+  }
+  const none: number[][] = [];
+  assert.deepEqual(await noisy(() => clean, 0, seededRandom(1), none)({} as never, 'x'), clean);
+});
+
+test('the expert still succeeds under DART noise, and its labels stay clean expert actions', async () => {
+  const env = await TabletopEnv.create(64);
+  const task = suiteTasks('spatial')[0]!;
+  const init = TRAINING_STATES.first;
+  const labels: number[][] = [];
+  const r = await runEpisode(env, task, init, noisy(expertPolicy(env, task, init), 0.1, seededRandom(2), labels), { record: true });
+  assert.ok(r.success, 'the noisy expert failed the task');
+  assert.equal(labels.length, r.actions.length);
+  // Clean labels respect the expert's speed clip; the executed actions went past it somewhere.
+  assert.ok(labels.every((a) => a.slice(0, 3).every((x) => Math.abs(x) <= 0.6 + 1e-9)));
+  assert.ok(r.actions.some((a) => a.slice(0, 3).some((x) => Math.abs(x) > 0.6)));
+});
