@@ -1,16 +1,17 @@
 /**
  * Where one action's time goes: vision + prefix, prefill and decoding per decoder (median over
- * --actions predictions on one benchmark observation), then for ar the time per kernel (calls, ms per
+ * --actions predictions along one expert trajectory, the same frames for every decoder, so that a
+ * +prior decoder sees consecutive observations as it would in an episode), then for ar the time per kernel (calls, ms per
  * action) against the wall time, and the decode step against its memory bound (f32 weight bytes of
  * the decoder / read bandwidth). The remainder after the kernels is the JavaScript around them.
  *
  * Usage: npx tsc -p . && node dist/bench/step-profile.js [--model DIR --draft DIR] [--actions 40]
- *          [--decoders ar,strict,relaxed:9]
+ *          [--decoders ar,strict,relaxed:9,relaxed:9+prior]
  */
 import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { loadNative, profileKernels } from '../src/ops/index.js';
-import { getTask, TabletopEnv } from '../src/sim/index.js';
+import { expertPolicy, getTask, runEpisode, TabletopEnv } from '../src/sim/index.js';
 import { createDecoder, loadDraftHead } from '../src/spec/index.js';
 import { benchOption } from './args.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
@@ -19,20 +20,21 @@ import { quantile } from '../src/apps/quantile.js';
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const draftDir = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
 const actions = Number(benchOption('actions', '40'));
-const decoders = benchOption('decoders', 'ar,strict,relaxed:9').split(',');
+const decoders = benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior').split(',');
 
 const vla = VlaPolicy.load(model);
 const draft = decoders.some((d) => d !== 'ar') ? loadDraftHead(draftDir, vla.llm) : undefined;
 const env = await TabletopEnv.create(256);
 const task = getTask('spatial', 0);
-env.reset(task.scene(0));
-const image = env.observe().image;
+const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
+const frames = Array.from({ length: actions + 5 }, (_, i) => episode.observations[i % episode.observations.length]!.image);
+const image = frames[0]!;
 
-console.log(`model ${model}; one observation of ${task.suite} task 0, ${actions} actions per decoder (medians; 5 warm-up actions first)`);
+console.log(`model ${model}; the first ${actions + 5} frames of the expert's episode on ${task.suite} task 0, one action per frame and decoder (medians; 5 warm-up actions first)`);
 console.log('decoder            | vision ms | prefill ms | decode ms | total ms | target fwd | accept L');
 for (const spec of decoders) {
   const decoder = createDecoder(vla, spec, draft);
-  const rows = Array.from({ length: actions + 5 }, () => vla.predictAction(image, task.instruction, { decoder })).slice(5);
+  const rows = frames.map((frame) => vla.predictAction(frame, task.instruction, { decoder })).slice(5);
   const med = (f: (r: (typeof rows)[number]) => number) => quantile(rows.map(f), 0.5);
   console.log(
     `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
