@@ -1,9 +1,12 @@
 import type { DraftTree } from './draft-tree.js';
 
 /**
- * Counts, per draft depth, how often the accepted token was the draft's best, second-best, ...
- * candidate under the accepted parent: the acceptance estimates that tree sizing needs. Starts
- * from a modest prior so the first calls get a sensible tree.
+ * Counts, per action dimension, how often the accepted token was the draft's best, second-best, ...
+ * candidate under the accepted parent: the acceptance estimates that tree sizing needs. Kept per
+ * dimension rather than per tree depth because an action's dimensions differ by orders of magnitude
+ * (a rotation that never moves is always accepted, a translation often is not), and a cycle's depth
+ * d decodes a different dimension depending on where the cycle starts. Starts from a modest prior
+ * so the first calls get a sensible tree.
  */
 export class AcceptanceTracker {
   private static readonly PRIOR = [0.5, 0.15, 0.08, 0.05, 0.03, 0.02, 0.01, 0.01];
@@ -11,14 +14,14 @@ export class AcceptanceTracker {
   private readonly attempts: number[];
   private readonly hits: number[][];
 
-  constructor(readonly maxDepth: number) {
-    this.attempts = new Array<number>(maxDepth).fill(0);
-    this.hits = Array.from({ length: maxDepth }, () => []);
+  constructor(readonly dims: number) {
+    this.attempts = new Array<number>(dims).fill(0);
+    this.hits = Array.from({ length: dims }, () => []);
   }
 
-  /** Records a verified tree and its accepted path (node indices, root first). */
-  record(tree: DraftTree, path: readonly number[]): void {
-    for (let j = 1; j <= this.maxDepth; j++) {
+  /** Records a verified tree whose root's children decode dimension `firstDim`, and its accepted path (node indices, root first). */
+  record(tree: DraftTree, path: readonly number[], firstDim: number): void {
+    for (let j = 1; firstDim + j - 1 < this.dims; j++) {
       const parent = path[j - 1];
       if (parent === undefined) return;
       const children = tree.nodes
@@ -26,17 +29,23 @@ export class AcceptanceTracker {
         .filter(({ n }) => n.parent === parent && Number.isFinite(n.score))
         .sort((a, b) => b.n.score - a.n.score || a.i - b.i);
       if (children.length === 0) return;
-      this.attempts[j - 1]!++;
+      const dim = firstDim + j - 1;
+      this.attempts[dim]!++;
       const rank = children.findIndex(({ i }) => i === path[j]);
-      if (rank >= 0) this.hits[j - 1]![rank] = (this.hits[j - 1]![rank] ?? 0) + 1;
+      if (rank >= 0) this.hits[dim]![rank] = (this.hits[dim]![rank] ?? 0) + 1;
     }
   }
 
-  /** estimates[d - 1][r]: probability that the rank-r candidate at depth d is accepted, given depth d-1 was. */
-  estimates(depths = this.maxDepth): number[][] {
+  /**
+   * estimates[d - 1][r]: probability that the rank-r candidate at depth d of a tree whose first depth
+   * decodes dimension `firstDim` is accepted, given depth d-1 was (dimensions past the tracked ones get the prior).
+   */
+  estimates(firstDim: number, depths: number): number[][] {
     const { PRIOR, PRIOR_WEIGHT } = AcceptanceTracker;
-    return Array.from({ length: Math.min(depths, this.maxDepth) }, (_, d) =>
-      PRIOR.map((p, r) => ((this.hits[d]![r] ?? 0) + PRIOR_WEIGHT * p) / (this.attempts[d]! + PRIOR_WEIGHT)),
-    );
+    return Array.from({ length: depths }, (_, d) => {
+      const dim = firstDim + d;
+      const attempts = this.attempts[dim] ?? 0;
+      return PRIOR.map((p, r) => ((this.hits[dim]?.[r] ?? 0) + PRIOR_WEIGHT * p) / (attempts + PRIOR_WEIGHT));
+    });
   }
 }

@@ -98,7 +98,7 @@ export class SpecDecoder implements ActionDecoder {
         const L = this.cache.length;
         const left = count - n;
         const td = performance.now();
-        const { tree, rounds } = this.growTree(tokens[n - 1]!, rootFeature, this.shapeFor(left), L);
+        const { tree, rounds } = this.growTree(tokens[n - 1]!, rootFeature, this.shapeFor(n, left), L);
         const full = this.opts.priorBranch && this.prior ? tree.withBranch(this.prior.slice(n, count)) : tree;
         stats.draftForwards += rounds;
         stats.draftMs += performance.now() - td;
@@ -107,7 +107,7 @@ export class SpecDecoder implements ActionDecoder {
         const out = this.target.forward(this.target.embed(full.tokens()), full.positions(L), full.mask(L), this.cache);
         const verdict = verifyTree(full, argmax(out.logits), this.opts.policy, n);
         stats.targetForwards++;
-        this.tracker.record(full, verdict.path);
+        this.tracker.record(full, verdict.path, n);
         this.cache.keep([...positionsFrom(0, L), ...verdict.path.map((i) => L + i)]);
         for (const tok of verdict.accepted) {
           tokens.push(tok);
@@ -139,10 +139,11 @@ export class SpecDecoder implements ActionDecoder {
     return { tokens, stats };
   }
 
-  private shapeFor(left: number): TreeShape {
+  /** The tree below token n - 1 (its children decode dimension n), with `left` tokens still to decode. */
+  private shapeFor(n: number, left: number): TreeShape {
     if (this.opts.tree !== 'auto') return { ...this.opts.tree, depth: Math.min(this.opts.tree.depth, left) };
     const costs = this.costs!;
-    return chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(left), maxDepth: left });
+    return chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
   }
 
   /**
