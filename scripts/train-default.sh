@@ -2,7 +2,7 @@
 # Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
 # expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
 # kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 2 hours on a 2-core machine (collect 13 min, train-vla 80 min, train-draft 10 min); run it in the background:
+# from runs/vla/checkpoint). About 3 hours on a 2-core machine (collect 13 min, train-vla 2.6 h, train-draft 10 min); run it in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,8 @@ mkdir -p "$RUNS"
 # 40 demonstrations per task from the training states (100..139), never the 50 evaluation states.
 node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data"
 
-# 3,000 steps x 16 frames (48k samples, ~1.2 epochs), seed 1; the model shape is DEFAULT_SMALL_VLA.
-node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --steps 3000 --batch 16 --lr 1e-3 --seed 1
+# 6,000 steps x 16 frames (96k samples, ~2.4 epochs), seed 1; the model shape and the image head are DEFAULT_SMALL_VLA's.
+node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --steps 6000 --batch 16 --lr 1e-3 --seed 1
 
 node dist/src/apps/cli.js train-draft --model "$RUNS/vla" --data "$RUNS/data" --out "$RUNS/draft" --samples 4000 --steps 1500 --lr 5e-4 --seed 1
 

@@ -54,14 +54,15 @@ export function registerTrainCommands(program: Command): void {
     .option('--heads <n>', 'decoder attention heads', positiveInt, DEFAULT_SMALL_VLA.heads)
     .option('--kv-heads <n>', 'decoder key/value heads', positiveInt, DEFAULT_SMALL_VLA.kvHeads)
     .option('--intermediate <n>', 'decoder MLP width', positiveInt, DEFAULT_SMALL_VLA.intermediate)
+    .option('--image-head <w>', 'weight of the training-only auxiliary loss predicting the action bins straight from the image tokens (0: none)', nonNegative, DEFAULT_SMALL_VLA.imageHead ?? 0)
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; stopAfter?: number; exportTo?: string }) => {
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; exportTo?: string }) => {
       const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
       const statsPath = join(o.data, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
-      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, ...(o.merge > 1 ? { merge: o.merge } : {}), hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate };
+      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead };
       if (cfg.imageSize % cfg.patchSize !== 0) throw new Error(`--patch must divide the image size ${cfg.imageSize}`);
       if (cfg.hidden % cfg.heads !== 0 || cfg.heads % cfg.kvHeads !== 0) throw new Error('--hidden must be a multiple of --heads, and --heads of --kv-heads');
       if (cfg.vitWidth % cfg.vitHeads !== 0) throw new Error(`--vit-width must be a multiple of ${cfg.vitHeads} (ViT heads)`);

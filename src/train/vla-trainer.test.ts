@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -96,4 +96,26 @@ test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) t
     for (let j = 1; j < V; j++) if (logits.data[i * V + j]! > logits.data[i * V + best]!) best = j;
     assert.equal(best, t, `token ${i}`);
   });
+});
+
+test('the training-only image head is checkpointed and resumed but never exported', () => {
+  const withHead: SmallVlaConfig = { ...cfg, imageHead: 1 };
+  const store = makeStore(join(root, 'data-head'));
+  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const opts = { steps: 6, batch: 2, lr: 3e-3, seed: 3, checkpointEvery: 3, unnormKey: 'toy', exportDtype: 'F32' as const };
+  const whole = new VlaTrainer(withHead, instructions, 2);
+  whole.train(store, stats, join(root, 'head-whole'), opts);
+  const split = new VlaTrainer(withHead, instructions, 2);
+  split.train(store, stats, join(root, 'head-split'), { ...opts, stopAfter: 3 });
+  const resumed = new VlaTrainer(withHead, instructions, 2);
+  resumed.train(store, stats, join(root, 'head-split'), opts);
+  for (const [name, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(name).value.data) < 1e-6, name);
+  assert.ok(whole.params.vars.has('training.image_head.weight'));
+  const exported = readFileSync(join(root, 'head-whole', 'model.safetensors'));
+  assert.ok(!exported.includes('training.'), 'the image head leaked into the exported model');
+  // The head's gradient reached the vision tower: its weights differ from a run without the head.
+  const plain = new VlaTrainer(cfg, instructions, 2);
+  plain.train(store, stats, join(root, 'head-none'), opts);
+  assert.ok(maxAbsDiff(plain.params.get('projector.fc1.weight').value.data, whole.params.get('projector.fc1.weight').value.data) > 1e-4);
+  assert.equal(VlaPolicy.load(join(root, 'head-whole')).predictAction({ width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[0]! }, instructions[0]!, { unnormKey: 'toy' }).tokens.length, 7);
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { argmax, concatRows, Tape, Tensor, type Var } from '../ops/index.js';
 import { seededRandom } from '../ops/random.js';
-import { ActionTokenizer, buildWordTokenizer, encodeSafetensors, mergeOrder, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
+import { ActionTokenizer, buildWordTokenizer, N_BINS, encodeSafetensors, mergeOrder, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
 import { augmentImage } from './augment.js';
 import { toDatasetAction } from './collect.js';
 import type { EpisodeStore } from './dataset.js';
@@ -28,17 +28,26 @@ export interface SmallVlaConfig {
   vocabSize: number;
   /** Each k x k block of patch features becomes one decoder token (VitConfig.merge); default 1. */
   merge?: number;
+  /**
+   * Weight of an auxiliary loss (training only, never exported): the action bins predicted by one
+   * linear layer straight from the image tokens. It gives the vision tower a short gradient path to
+   * action-relevant features; through the decoder alone a from-scratch ViT stays unused for
+   * thousands of steps while the decoder learns the action marginals. 0 or absent: none.
+   */
+  imageHead?: number;
 }
 
 /**
- * The default: 16 patch tokens of 32 px (a short prefill, which on this CPU costs compute while a
- * decode step costs memory bandwidth) and a 10-layer decoder of 15 M parameters (60 MB in f32, beyond
- * the 32 MB L3, so a step is bandwidth-bound like a 7B model's on a GPU; one draft layer is a tenth).
+ * The default: 64 patches of 16 px merged 2 x 2 into 16 decoder tokens (fine detail for the ViT, a
+ * short prefill for the decoder: on this CPU a prefill costs compute) and an 8-layer decoder of width
+ * 256 (one draft layer is an eighth of it).
  */
-export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 16, merge: 2, vitWidth: 192, vitDepth: 5, vitHeads: 3, hidden: 256, layers: 8, heads: 4, kvHeads: 2, intermediate: 688, vocabSize: 384 };
+export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 16, merge: 2, vitWidth: 192, vitDepth: 5, vitHeads: 3, hidden: 256, layers: 8, heads: 4, kvHeads: 2, intermediate: 688, vocabSize: 384, imageHead: 1 };
 const PAD = 64;
 const MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 const VIT = 'vision_backbone.featurizer.';
+/** Training-only parameters (never exported). */
+const IMAGE_HEAD = 'training.image_head.';
 
 export interface VlaTrainingOptions {
   steps: number;
@@ -105,6 +114,11 @@ export class VlaTrainer {
     for (let i = 0; i < cfg.layers; i++) initLlamaBlock(this.params, `language_model.model.layers.${i}`, this.llmBlock, init);
     this.params.set('language_model.model.norm.weight', init.ones([d]));
     this.params.set('language_model.lm_head.weight', init.normal([cfg.vocabSize + PAD, d], 0.02));
+    if (cfg.imageHead) {
+      const tokens = nPatches / (k * k);
+      this.params.set(`${IMAGE_HEAD}weight`, init.normal([7 * N_BINS, tokens * d], 0.02));
+      this.params.set(`${IMAGE_HEAD}bias`, init.zeros([7 * N_BINS]));
+    }
   }
 
   /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
@@ -112,11 +126,8 @@ export class VlaTrainer {
     return this.forwardBatch(tape, [{ image, prompt, actionTokens }]);
   }
 
-  /**
-   * A batch of samples in one graph: every linear layer runs on all samples' rows at once, attention
-   * stays within each sample. Returns logits [7·batch, vocab] for the action positions, in sample order.
-   */
-  forwardBatch(tape: Tape, batch: readonly Frame[]): Var {
+  /** The projected image tokens of a batch [batch·tokens, hidden]: ViT (all blocks but the last), merge, projector. */
+  encodeImages(tape: Tape, batch: readonly Frame[]): Var {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
     const patchRows = batch.map((f) => patchify(f.image, P, MEAN, MEAN));
@@ -133,7 +144,24 @@ export class VlaTrainer {
       const ids = batch.flatMap((_, b) => Array.from(order, (r) => b * vitTokens + r));
       v = tape.reshape(tape.embedding(v, ids), [batch.length * nPatches, D * k * k]);
     }
-    const projected = tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
+    return tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
+  }
+
+  /** The auxiliary image head's loss: the 7 action bins of each sample from its image tokens alone (cross-entropy per dimension). */
+  private imageHeadLoss(tape: Tape, projected: Var, batch: readonly Frame[]): Var {
+    const flat = tape.reshape(projected, [batch.length, projected.value.size / batch.length]);
+    const logits = tape.reshape(tape.linear(flat, this.params.get(`${IMAGE_HEAD}weight`), this.params.get(`${IMAGE_HEAD}bias`)), [batch.length * 7, N_BINS]);
+    const first = this.actions.firstToken;
+    return tape.crossEntropy(logits, Int32Array.from(batch.flatMap((f) => f.actionTokens.map((t) => t - first))));
+  }
+
+  /**
+   * A batch of samples in one graph: every linear layer runs on all samples' rows at once, attention
+   * stays within each sample. Returns logits [7·batch, vocab] for the action positions, in sample order.
+   */
+  forwardBatch(tape: Tape, batch: readonly Frame[], projected: Var = this.encodeImages(tape, batch)): Var {
+    const p = (n: string) => this.params.get(n);
+    const nPatches = projected.value.rows / batch.length;
     const parts: Var[] = [];
     const segments: number[] = [];
     batch.forEach((f, b) => {
@@ -190,10 +218,11 @@ export class VlaTrainer {
         return { ...f, image: augmentImage(f.image, rand) };
       });
       const tape = new Tape();
-      const logits = this.forwardBatch(tape, batch);
+      const projected = this.encodeImages(tape, batch);
+      const logits = this.forwardBatch(tape, batch, projected);
       const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
       const loss = tape.crossEntropy(logits, targets);
-      tape.backward(loss);
+      tape.backward(this.cfg.imageHead ? tape.weightedSum([[loss, 1], [this.imageHeadLoss(tape, projected, batch), this.cfg.imageHead]]) : loss);
       lossSum += loss.value.data[0]! * opts.batch;
       const predicted = argmax(logits.value);
       targets.forEach((t, i) => {
@@ -275,7 +304,7 @@ export class VlaTrainer {
     writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2));
     writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(this.tokenizerFiles.tokenizer));
     writeFileSync(join(out, 'tokenizer_config.json'), JSON.stringify(this.tokenizerFiles.config, null, 2));
-    const weights = new Map([...this.params.vars].map(([n, v]) => [n, v.value]));
+    const weights = new Map([...this.params.vars].filter(([n]) => !n.startsWith(IMAGE_HEAD)).map(([n, v]) => [n, v.value]));
     writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(weights, dtype));
   }
 }
