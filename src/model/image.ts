@@ -55,19 +55,28 @@ function resampleAxis(src: Float32Array, n: number, m: number, stride: number, o
     const center = (j + 0.5) * scale;
     const lo = Math.max(0, Math.floor(center - radius * stretch));
     const hi = Math.min(n, Math.ceil(center + radius * stretch));
-    const weights: number[] = [];
+    const weights = new Float64Array(hi - lo);
     let total = 0;
     for (let i = lo; i < hi; i++) {
       const w = kernel((i + 0.5 - center) / stretch);
-      weights.push(w);
+      weights[i - lo] = w;
       total += w;
     }
+    // The three channels in one pass over the taps (the same sums, in the same order, as one channel at a time).
     for (let o = 0; o < other; o++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        for (let i = lo; i < hi; i++) s += weights[i - lo]! * src[o * otherStrideIn + i * stride + c]!;
-        out[o * otherStrideOut + j * outStride + c] = s / total;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = 0, p = o * otherStrideIn + lo * stride; k < weights.length; k++, p += stride) {
+        const w = weights[k]!;
+        s0 += w * src[p]!;
+        s1 += w * src[p + 1]!;
+        s2 += w * src[p + 2]!;
       }
+      const q = o * otherStrideOut + j * outStride;
+      out[q] = s0 / total;
+      out[q + 1] = s1 / total;
+      out[q + 2] = s2 / total;
     }
   }
   return out;
