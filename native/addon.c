@@ -179,6 +179,17 @@ static napi_value Silu(napi_env env, napi_callback_info info) { return unary(env
 static napi_value GeluTanh(napi_env env, napi_callback_info info) { return unary(env, info, "geluTanh", sv_gelu_tanh); }
 static napi_value GeluErf(napi_env env, napi_callback_info info) { return unary(env, info, "geluErf", sv_gelu_erf); }
 
+static napi_value unary_grad(napi_env env, napi_callback_info info, const char *FN, void (*fn)(const float *, const float *, size_t, float *)) {
+  ARGS(3);
+  F32(0, x); F32(1, g); F32(2, out);
+  NEED(g.length, x.length, "g"); NEED(out.length, x.length, "out");
+  fn(x.data, g.data, x.length, out.data);
+  return NULL;
+}
+static napi_value SiluGrad(napi_env env, napi_callback_info info) { return unary_grad(env, info, "siluGrad", sv_silu_grad); }
+static napi_value GeluTanhGrad(napi_env env, napi_callback_info info) { return unary_grad(env, info, "geluTanhGrad", sv_gelu_tanh_grad); }
+static napi_value GeluErfGrad(napi_env env, napi_callback_info info) { return unary_grad(env, info, "geluErfGrad", sv_gelu_erf_grad); }
+
 static napi_value Softmax(napi_env env, napi_callback_info info) {
   const char *FN = "softmax";
   ARGS(4);
@@ -336,6 +347,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
       FUNC("rope", Rope),           FUNC("silu", Silu),
       FUNC("geluTanh", GeluTanh),   FUNC("geluErf", GeluErf),
+      FUNC("siluGrad", SiluGrad),   FUNC("geluTanhGrad", GeluTanhGrad),
+      FUNC("geluErfGrad", GeluErfGrad),
       FUNC("softmax", Softmax),     FUNC("attention", Attention),
       FUNC("embedding", Embedding), FUNC("argmax", Argmax),
       FUNC("topK", TopK),           FUNC("bf16ToF32", Bf16ToF32),

@@ -200,6 +200,33 @@ void sv_gelu_tanh(const float *x, size_t n, float *out) {
   }
 }
 
+void sv_silu_grad(const float *x, const float *g, size_t n, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float s = 1.0f / (1.0f + expf(-x[i]));
+    out[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
+  }
+}
+
+void sv_gelu_tanh_grad(const float *x, const float *g, size_t n, float *out) {
+  const float c = 0.7978845608028654f;
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    /* 0.5·(1 + tanh u) = s and 1 - tanh² u = 4s(1 - s) with s = sigmoid(2u): no cancellation for v << 0. */
+    float s = 1.0f / (1.0f + expf(-2.0f * c * (v + 0.044715f * v * v * v)));
+    out[i] = g[i] * (s + 2.0f * v * s * (1.0f - s) * c * (1.0f + 3.0f * 0.044715f * v * v));
+  }
+}
+
+void sv_gelu_erf_grad(const float *x, const float *g, size_t n, float *out) {
+#pragma omp parallel for if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    out[i] = g[i] * (0.5f * erfcf(-v * 0.70710678118654752f) + v * expf(-0.5f * v * v) * 0.3989422804014327f);
+  }
+}
+
 void sv_gelu_erf(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);

@@ -15,6 +15,9 @@ void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, 
 void sv_silu(const float *x, size_t n, float *out);
 void sv_gelu_tanh(const float *x, size_t n, float *out);
 void sv_gelu_erf(const float *x, size_t n, float *out);
+void sv_silu_grad(const float *x, const float *g, size_t n, float *out);
+void sv_gelu_tanh_grad(const float *x, const float *g, size_t n, float *out);
+void sv_gelu_erf_grad(const float *x, const float *g, size_t n, float *out);
 void sv_softmax(const float *x, float *out, int rows, int cols);
 int sv_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
                  int T, int S, int nHeads, int nKvHeads, int headDim);

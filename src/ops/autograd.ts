@@ -1,6 +1,5 @@
 import { kernels } from './backend.js';
 import * as ops from './ops.js';
-import { erfc } from './reference.js';
 import type { AttentionHeads } from './ops.js';
 import { Tensor } from './tensor.js';
 
@@ -70,7 +69,8 @@ export class Tape {
   add(a: Var, b: Var): Var {
     return this.out(ops.add(a.value, b.value), [a, b], (g) => {
       accumulate(a, g);
-      if (b.requiresGrad) accumulate(b, sumRows(g, b.value.size).reshape(b.shape));
+      // Same shape (a residual): b's gradient is g itself, copied because accumulate may add into a's in place.
+      if (b.requiresGrad) accumulate(b, (b.value.size === g.size ? g.clone() : sumRows(g, b.value.size)).reshape(b.shape));
     });
   }
 
@@ -162,11 +162,7 @@ export class Tape {
   silu(x: Var): Var {
     return this.out(ops.silu(x.value), [x], (g) => {
       const dx = Tensor.zeros(x.shape);
-      for (let i = 0; i < dx.size; i++) {
-        const v = x.value.data[i]!;
-        const s = 1 / (1 + Math.exp(-v));
-        dx.data[i] = g.data[i]! * s * (1 + v * (1 - s));
-      }
+      kernels().siluGrad(x.value.data, g.data, dx.data);
       accumulate(x, dx);
     });
   }
@@ -174,20 +170,8 @@ export class Tape {
   gelu(x: Var, kind: 'erf' | 'tanh' = 'erf'): Var {
     return this.out(ops.gelu(x.value, kind), [x], (g) => {
       const dx = Tensor.zeros(x.shape);
-      const c = Math.sqrt(2 / Math.PI);
-      for (let i = 0; i < dx.size; i++) {
-        const v = x.value.data[i]!;
-        let d: number;
-        if (kind === 'erf') {
-          const cdf = 0.5 * erfc(-v / Math.SQRT2);
-          d = cdf + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
-        } else {
-          const u = c * (v + 0.044715 * v * v * v);
-          const t = Math.tanh(u);
-          d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
-        }
-        dx.data[i] = g.data[i]! * d;
-      }
+      if (kind === 'erf') kernels().geluErfGrad(x.value.data, g.data, dx.data);
+      else kernels().geluTanhGrad(x.value.data, g.data, dx.data);
       accumulate(x, dx);
     });
   }
@@ -398,7 +382,8 @@ function accumulate(v: Var, g: Tensor): void {
 /** Sums the rows of g seen as [-, n]: the gradient of a broadcast operand. */
 function sumRows(g: Tensor, n: number): Tensor {
   const out = new Float64Array(n);
-  for (let i = 0; i < g.size; i++) out[i % n] += g.data[i]!;
+  const data = g.data;
+  for (let r = 0; r < data.length; r += n) for (let j = 0; j < n; j++) out[j] += data[r + j]!;
   return Tensor.from(out, [n]);
 }
 

@@ -36,6 +36,10 @@ export interface Kernels {
   geluTanh(x: Float32Array, out: Float32Array): void;
   /** Exact GELU, 0.5·x·erfc(-x/√2). */
   geluErf(x: Float32Array, out: Float32Array): void;
+  /** The activations' backward passes: out = g · f'(x), elementwise (the training hot path). */
+  siluGrad(x: Float32Array, g: Float32Array, out: Float32Array): void;
+  geluTanhGrad(x: Float32Array, g: Float32Array, out: Float32Array): void;
+  geluErfGrad(x: Float32Array, g: Float32Array, out: Float32Array): void;
 
   /** Row softmax; a row that is entirely -Infinity gives zeros, never NaN. */
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;

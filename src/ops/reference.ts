@@ -115,6 +115,31 @@ export const referenceKernels: Kernels = {
     for (let i = 0; i < x.length; i++) out[i] = 0.5 * x[i]! * erfc(-x[i]! / Math.SQRT2);
   },
 
+  siluGrad(x, g, out) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const s = 1 / (1 + Math.exp(-v));
+      out[i] = g[i]! * s * (1 + v * (1 - s));
+    }
+  },
+
+  geluTanhGrad(x, g, out) {
+    const c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      // With s = sigmoid(2u): 0.5·(1 + tanh u) = s and 1 - tanh² u = 4s(1 - s), free of cancellation for v << 0.
+      const s = 1 / (1 + Math.exp(-2 * c * (v + 0.044715 * v * v * v)));
+      out[i] = g[i]! * (s + 2 * v * s * (1 - s) * c * (1 + 3 * 0.044715 * v * v));
+    }
+  },
+
+  geluErfGrad(x, g, out) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = g[i]! * (0.5 * erfc(-v / Math.SQRT2) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI));
+    }
+  },
+
   softmax(x, out, rows, cols) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
