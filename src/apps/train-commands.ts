@@ -86,7 +86,7 @@ export function registerTrainCommands(program: Command): void {
         unnormKey,
         stopAfter: o.stopAfter,
         progressEvery: 10,
-        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
+        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });
       console.error(existsSync(join(o.out, 'config.json')) ? `wrote ${o.out}` : `stopped; rerun to continue from ${o.out}/checkpoint`);
     });

@@ -62,7 +62,8 @@ export interface VlaTrainingOptions {
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
-  onProgress?: (p: { step: number; steps: number; loss: number; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
+  /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain. */
+  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -205,6 +206,7 @@ export class VlaTrainer {
     const stopAt = opts.stopAfter !== undefined ? Math.min(opts.steps, step + opts.stopAfter) : opts.steps;
     const every = opts.progressEvery ?? 10;
     let lossSum = 0;
+    let headLossSum = 0;
     let correct = 0;
     const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
@@ -222,8 +224,10 @@ export class VlaTrainer {
       const logits = this.forwardBatch(tape, batch, projected);
       const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
       const loss = tape.crossEntropy(logits, targets);
-      tape.backward(this.cfg.imageHead ? tape.weightedSum([[loss, 1], [this.imageHeadLoss(tape, projected, batch), this.cfg.imageHead]]) : loss);
+      const headLoss = this.cfg.imageHead ? this.imageHeadLoss(tape, projected, batch) : null;
+      tape.backward(headLoss ? tape.weightedSum([[loss, 1], [headLoss, this.cfg.imageHead!]]) : loss);
       lossSum += loss.value.data[0]! * opts.batch;
+      headLossSum += (headLoss?.value.data[0] ?? 0) * opts.batch;
       const predicted = argmax(logits.value);
       targets.forEach((t, i) => {
         if (predicted[i] !== t) return;
@@ -236,8 +240,9 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
+        headLossSum = 0;
         correct = 0;
         dimCorrect.fill(0);
         counted = 0;
