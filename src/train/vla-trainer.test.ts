@@ -29,9 +29,14 @@ function makeStore(dir: string): EpisodeStore {
   return store;
 }
 
+/** The q01/q99 statistics of a store's actions, as collect writes them. */
+function statsOf(store: EpisodeStore) {
+  return actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+}
+
 test('the small VLA learns its demonstrations, exports in OpenVLA layout, and VlaPolicy reproduces the training forward', () => {
   const store = makeStore(join(root, 'data'));
-  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const stats = statsOf(store);
   const trainer = new VlaTrainer(cfg, instructions, 3);
   const progress: { loss: number; tokenAccuracy: number }[] = [];
   trainer.train(store, stats, join(root, 'model'), { steps: 60, batch: 4, lr: 3e-3, seed: 1, checkpointEvery: 30, unnormKey: 'toy', exportDtype: 'F32', onProgress: (p) => progress.push(p), progressEvery: 10 });
@@ -52,22 +57,31 @@ test('the small VLA learns its demonstrations, exports in OpenVLA layout, and Vl
   assert.ok(maxAbsDiff([out.action[0]!], [0.8]) < 0.2, `learned dx ${out.action[0]} for the second task`);
 });
 
+/**
+ * Trains `steps` steps in one run and, from the same seed, in a run "killed" after `killAt` steps
+ * (its last checkpoint) then restarted with the same command; asserts both end with the same weights.
+ * Returns the uninterrupted trainer and its output folder.
+ */
+function trainKilledAndResumed(config: SmallVlaConfig, name: string, steps: number, killAt: number, checkpointEvery: number): { trainer: VlaTrainer; out: string } {
+  const store = makeStore(join(root, `data-${name}`));
+  const stats = statsOf(store);
+  const opts = { steps, batch: 2, lr: 3e-3, seed: 5, checkpointEvery, unnormKey: 'toy', exportDtype: 'F32' as const };
+  const whole = new VlaTrainer(config, instructions, 9);
+  whole.train(store, stats, join(root, `${name}-whole`), opts);
+  new VlaTrainer(config, instructions, 9).train(store, stats, join(root, `${name}-split`), { ...opts, stopAfter: killAt });
+  const resumed = new VlaTrainer(config, instructions, 9);
+  resumed.train(store, stats, join(root, `${name}-split`), opts);
+  for (const [param, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(param).value.data) < 1e-6, param);
+  return { trainer: whole, out: join(root, `${name}-whole`) };
+}
+
 test('killing training mid-run and resuming continues from the last checkpoint exactly', () => {
-  const store = makeStore(join(root, 'data2'));
-  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
-  const opts = { steps: 8, batch: 2, lr: 3e-3, seed: 5, checkpointEvery: 4, unnormKey: 'toy', exportDtype: 'F32' as const };
-  const whole = new VlaTrainer(cfg, instructions, 9);
-  whole.train(store, stats, join(root, 'whole'), opts);
-  const first = new VlaTrainer(cfg, instructions, 9);
-  first.train(store, stats, join(root, 'split'), { ...opts, stopAfter: 5 }); // "killed" after step 5, last checkpoint at step 5
-  const resumed = new VlaTrainer(cfg, instructions, 9);
-  resumed.train(store, stats, join(root, 'split'), opts);
-  for (const [name, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(name).value.data) < 1e-6, name);
+  trainKilledAndResumed(cfg, 'resume', 8, 5, 4); // "killed" after step 5, last checkpoint at step 5
 });
 
 test('a checkpoint of a run in progress loads into a fresh trainer (for exporting it), and only into the same configuration', () => {
   const store = makeStore(join(root, 'data3'));
-  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const stats = statsOf(store);
   const running = new VlaTrainer(cfg, instructions, 4);
   running.train(store, stats, join(root, 'progress'), { steps: 6, batch: 2, lr: 3e-3, seed: 2, checkpointEvery: 100, unnormKey: 'toy', stopAfter: 3 });
   const fresh = new VlaTrainer(cfg, instructions, 5);
@@ -79,7 +93,7 @@ test('a checkpoint of a run in progress loads into a fresh trainer (for exportin
 test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) training and VlaPolicy run the same forward', () => {
   const merged: SmallVlaConfig = { ...cfg, patchSize: 8, merge: 2 };
   const store = makeStore(join(root, 'data-merge'));
-  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
+  const stats = statsOf(store);
   const trainer = new VlaTrainer(merged, instructions, 6);
   trainer.train(store, stats, join(root, 'merged'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
   assert.deepEqual(trainer.params.get('projector.fc1.weight').shape, [32, 4 * 16]);
@@ -100,22 +114,14 @@ test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) t
 
 test('the training-only image head is checkpointed and resumed but never exported', () => {
   const withHead: SmallVlaConfig = { ...cfg, imageHead: 1 };
-  const store = makeStore(join(root, 'data-head'));
-  const stats = actionStats(store.index.episodes.flatMap((e) => store.read(e).actions.map((a) => Float32Array.from(toDatasetAction(a)))));
-  const opts = { steps: 6, batch: 2, lr: 3e-3, seed: 3, checkpointEvery: 3, unnormKey: 'toy', exportDtype: 'F32' as const };
-  const whole = new VlaTrainer(withHead, instructions, 2);
-  whole.train(store, stats, join(root, 'head-whole'), opts);
-  const split = new VlaTrainer(withHead, instructions, 2);
-  split.train(store, stats, join(root, 'head-split'), { ...opts, stopAfter: 3 });
-  const resumed = new VlaTrainer(withHead, instructions, 2);
-  resumed.train(store, stats, join(root, 'head-split'), opts);
-  for (const [name, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(name).value.data) < 1e-6, name);
+  const { trainer: whole, out } = trainKilledAndResumed(withHead, 'head', 6, 3, 3);
   assert.ok(whole.params.vars.has('training.image_head.weight'));
-  const exported = readFileSync(join(root, 'head-whole', 'model.safetensors'));
+  const exported = readFileSync(join(out, 'model.safetensors'));
   assert.ok(!exported.includes('training.'), 'the image head leaked into the exported model');
   // The head's gradient reached the vision tower: its weights differ from a run without the head.
-  const plain = new VlaTrainer(cfg, instructions, 2);
-  plain.train(store, stats, join(root, 'head-none'), opts);
+  const store = makeStore(join(root, 'data-plain'));
+  const plain = new VlaTrainer(cfg, instructions, 9);
+  plain.train(store, statsOf(store), join(root, 'head-none'), { steps: 6, batch: 2, lr: 3e-3, seed: 5, checkpointEvery: 3, unnormKey: 'toy' });
   assert.ok(maxAbsDiff(plain.params.get('projector.fc1.weight').value.data, whole.params.get('projector.fc1.weight').value.data) > 1e-4);
-  assert.equal(VlaPolicy.load(join(root, 'head-whole')).predictAction({ width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[0]! }, instructions[0]!, { unnormKey: 'toy' }).tokens.length, 7);
+  assert.equal(VlaPolicy.load(out).predictAction({ width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[0]! }, instructions[0]!, { unnormKey: 'toy' }).tokens.length, 7);
 });
