@@ -148,6 +148,27 @@ static napi_value RmsNorm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
+  const char *FN = "rmsNormGrad";
+  ARGS(8);
+  F32(0, x); F32(1, w); F32(2, g); F32(3, dx); F32(4, dw); INT(5, rows); INT(6, cols); NUM(7, eps);
+  size_t n = (size_t)rows * cols;
+  NEED(x.length, n, "x"); NEED(w.length, cols, "w"); NEED(g.length, n, "g"); NEED(dx.length, n, "dx"); NEED(dw.length, cols, "dw");
+  sv_rms_norm_grad(x.data, w.data, g.data, dx.data, dw.data, rows, cols, (float)eps);
+  return NULL;
+}
+
+static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  const char *FN = "layerNormGrad";
+  ARGS(9);
+  F32(0, x); F32(1, w); F32(2, g); F32(3, dx); F32(4, dw); F32(5, db); INT(6, rows); INT(7, cols); NUM(8, eps);
+  size_t n = (size_t)rows * cols;
+  NEED(x.length, n, "x"); NEED(w.length, cols, "w"); NEED(g.length, n, "g"); NEED(dx.length, n, "dx");
+  NEED(dw.length, cols, "dw"); NEED(db.length, cols, "db");
+  sv_layer_norm_grad(x.data, w.data, g.data, dx.data, dw.data, db.data, rows, cols, (float)eps);
+  return NULL;
+}
+
 static napi_value LayerNorm(napi_env env, napi_callback_info info) {
   const char *FN = "layerNorm";
   ARGS(7);
@@ -345,6 +366,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FUNC("add", Add),
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
+      FUNC("rmsNormGrad", RmsNormGrad), FUNC("layerNormGrad", LayerNormGrad),
       FUNC("rope", Rope),           FUNC("silu", Silu),
       FUNC("geluTanh", GeluTanh),   FUNC("geluErf", GeluErf),
       FUNC("siluGrad", SiluGrad),   FUNC("geluTanhGrad", GeluTanhGrad),

@@ -169,6 +169,64 @@ void sv_layer_norm(const float *x, const float *w, const float *b, float *out, i
   }
 }
 
+/* dx row-parallel; dw (and db) column-parallel from each row's saved statistics: no reduction across threads. */
+void sv_rms_norm_grad(const float *x, const float *w, const float *g, float *dx, float *dw, int rows, int cols, float eps) {
+  double *inv = malloc(sizeof(double) * (size_t)(rows > 0 ? rows : 1));
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols, *gr = g + (size_t)r * cols;
+    double ss = 0, dot = 0;
+    for (int j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
+    inv[r] = 1.0 / sqrt(ss / cols + eps);
+    for (int j = 0; j < cols; j++) dot += (double)gr[j] * w[j] * xr[j];
+    double c = inv[r] * inv[r] * inv[r] * dot / cols;
+    for (int j = 0; j < cols; j++) dx[(size_t)r * cols + j] = (float)(gr[j] * w[j] * inv[r] - xr[j] * c);
+  }
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int j = 0; j < cols; j++) {
+    double acc = 0;
+    for (int r = 0; r < rows; r++) acc += (double)g[(size_t)r * cols + j] * x[(size_t)r * cols + j] * inv[r];
+    dw[j] = (float)acc;
+  }
+  free(inv);
+}
+
+void sv_layer_norm_grad(const float *x, const float *w, const float *g, float *dx, float *dw, float *db, int rows, int cols, float eps) {
+  double *stats = malloc(sizeof(double) * 2 * (size_t)(rows > 0 ? rows : 1)); /* mean, inv per row */
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols, *gr = g + (size_t)r * cols;
+    double mean = 0, var = 0, sumG = 0, sumGX = 0;
+    for (int j = 0; j < cols; j++) mean += xr[j];
+    mean /= cols;
+    for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
+    double inv = 1.0 / sqrt(var / cols + eps);
+    stats[2 * r] = mean;
+    stats[2 * r + 1] = inv;
+    for (int j = 0; j < cols; j++) {
+      double gw = (double)gr[j] * w[j];
+      sumG += gw;
+      sumGX += gw * (xr[j] - mean) * inv;
+    }
+    for (int j = 0; j < cols; j++) {
+      double xhat = (xr[j] - mean) * inv;
+      dx[(size_t)r * cols + j] = (float)(inv * ((double)gr[j] * w[j] - sumG / cols - xhat * sumGX / cols));
+    }
+  }
+#pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
+  for (int j = 0; j < cols; j++) {
+    double aw = 0, ab = 0;
+    for (int r = 0; r < rows; r++) {
+      double gv = g[(size_t)r * cols + j];
+      aw += gv * (x[(size_t)r * cols + j] - stats[2 * r]) * stats[2 * r + 1];
+      ab += gv;
+    }
+    dw[j] = (float)aw;
+    db[j] = (float)ab;
+  }
+  free(stats);
+}
+
 void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, int headDim, double theta) {
   int half = headDim / 2, width = nHeads * headDim;
   for (int t = 0; t < T; t++) {

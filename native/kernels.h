@@ -15,6 +15,8 @@ void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, 
 void sv_silu(const float *x, size_t n, float *out);
 void sv_gelu_tanh(const float *x, size_t n, float *out);
 void sv_gelu_erf(const float *x, size_t n, float *out);
+void sv_rms_norm_grad(const float *x, const float *w, const float *g, float *dx, float *dw, int rows, int cols, float eps);
+void sv_layer_norm_grad(const float *x, const float *w, const float *g, float *dx, float *dw, float *db, int rows, int cols, float eps);
 void sv_silu_grad(const float *x, const float *g, size_t n, float *out);
 void sv_gelu_tanh_grad(const float *x, const float *g, size_t n, float *out);
 void sv_gelu_erf_grad(const float *x, const float *g, size_t n, float *out);

@@ -95,60 +95,22 @@ export class Tape {
   rmsNorm(x: Var, w: Var, eps: number): Var {
     const y = ops.rmsNorm(x.value, w.value, eps);
     return this.out(y, [x, w], (g) => {
-      const [rows, n] = [x.value.rows, x.value.cols];
       const dx = Tensor.zeros(x.shape);
-      const dw = new Float64Array(n);
-      const [xd, wd, gd] = [x.value.data, w.value.data, g.data];
-      for (let r = 0; r < rows; r++) {
-        const o = r * n;
-        let ss = 0;
-        for (let j = 0; j < n; j++) ss += xd[o + j]! * xd[o + j]!;
-        const inv = 1 / Math.sqrt(ss / n + eps);
-        let dot = 0; // Σ g·w·x
-        for (let j = 0; j < n; j++) {
-          dot += gd[o + j]! * wd[j]! * xd[o + j]!;
-          dw[j] += gd[o + j]! * xd[o + j]! * inv;
-        }
-        const c = (inv * inv * inv * dot) / n;
-        for (let j = 0; j < n; j++) dx.data[o + j] = gd[o + j]! * wd[j]! * inv - xd[o + j]! * c;
-      }
+      const dw = Tensor.zeros(w.shape);
+      kernels().rmsNormGrad(x.value.data, w.value.data, g.data, dx.data, dw.data, x.value.rows, x.value.cols, eps);
       accumulate(x, dx);
-      accumulate(w, Tensor.from(dw, w.shape));
+      accumulate(w, dw);
     });
   }
 
   layerNorm(x: Var, w: Var, b: Var, eps: number): Var {
     const y = ops.layerNorm(x.value, w.value, b.value, eps);
     return this.out(y, [x, w, b], (g) => {
-      const [rows, n] = [x.value.rows, x.value.cols];
-      const dx = Tensor.zeros(x.shape);
-      const dw = new Float64Array(n);
-      const db = new Float64Array(n);
-      const xhat = new Float64Array(n);
-      const [xd, wd, gd] = [x.value.data, w.value.data, g.data];
-      for (let r = 0; r < rows; r++) {
-        const o = r * n;
-        let mean = 0;
-        for (let j = 0; j < n; j++) mean += xd[o + j]!;
-        mean /= n;
-        let v = 0;
-        for (let j = 0; j < n; j++) v += (xd[o + j]! - mean) ** 2;
-        const inv = 1 / Math.sqrt(v / n + eps);
-        let sumG = 0; // Σ g·w
-        let sumGX = 0; // Σ g·w·x̂
-        for (let j = 0; j < n; j++) {
-          xhat[j] = (xd[o + j]! - mean) * inv;
-          const gw = gd[o + j]! * wd[j]!;
-          sumG += gw;
-          sumGX += gw * xhat[j]!;
-          dw[j] += gd[o + j]! * xhat[j]!;
-          db[j] += gd[o + j]!;
-        }
-        for (let j = 0; j < n; j++) dx.data[o + j] = inv * (gd[o + j]! * wd[j]! - sumG / n - (xhat[j]! * sumGX) / n);
-      }
+      const [dx, dw, db] = [Tensor.zeros(x.shape), Tensor.zeros(w.shape), Tensor.zeros(b.shape)];
+      kernels().layerNormGrad(x.value.data, w.value.data, g.data, dx.data, dw.data, db.data, x.value.rows, x.value.cols, eps);
       accumulate(x, dx);
-      accumulate(w, Tensor.from(dw, w.shape));
-      accumulate(b, Tensor.from(db, b.shape));
+      accumulate(w, dw);
+      accumulate(b, db);
     });
   }
 

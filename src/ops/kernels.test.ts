@@ -89,6 +89,18 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       ref.layerNorm(x, w, b, o1, rows, cols, 1e-5);
       nat.layerNorm(x, w, b, o2, rows, cols, 1e-5);
       close('layerNorm', o2, o1);
+      // Backward passes; rows up to 300 (the two first trials) take the parallel column sums.
+      const g = randomArray(rand, rows * cols);
+      const [d1, d2, w1, w2, b1, b2] = [x.length, x.length, cols, cols, cols, cols].map((n) => new Float32Array(n)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+      ref.rmsNormGrad(x, w, g, d1, w1, rows, cols, 1e-6);
+      nat.rmsNormGrad(x, w, g, d2, w2, rows, cols, 1e-6);
+      close('rmsNormGrad dx', d2, d1);
+      close('rmsNormGrad dw', w2, w1);
+      ref.layerNormGrad(x, w, g, d1, w1, b1, rows, cols, 1e-5);
+      nat.layerNormGrad(x, w, g, d2, w2, b2, rows, cols, 1e-5);
+      close('layerNormGrad dx', d2, d1);
+      close('layerNormGrad dw', w2, w1);
+      close('layerNormGrad db', b2, b1);
     }
   });
 

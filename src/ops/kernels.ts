@@ -24,6 +24,10 @@ export interface Kernels {
   rmsNorm(x: Float32Array, w: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void;
   /** Per row: (x - mean) / sqrt(var + eps) * w + b. */
   layerNorm(x: Float32Array, w: Float32Array, b: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void;
+  /** rmsNorm's backward: dx [rows, cols] and dw [cols] (both overwritten) from x, w and the output gradient g. */
+  rmsNormGrad(x: Float32Array, w: Float32Array, g: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, cols: number, eps: number): void;
+  /** layerNorm's backward: dx, dw and db (all overwritten). */
+  layerNormGrad(x: Float32Array, w: Float32Array, g: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array, rows: number, cols: number, eps: number): void;
 
   /**
    * Rotary embedding, Llama/HF "rotate half" convention: within each head the pair is (i, i + headDim/2),

@@ -115,6 +115,52 @@ export const referenceKernels: Kernels = {
     for (let i = 0; i < x.length; i++) out[i] = 0.5 * x[i]! * erfc(-x[i]! / Math.SQRT2);
   },
 
+  rmsNormGrad(x, w, g, dx, dw, rows, n, eps) {
+    const acc = new Float64Array(n);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      let ss = 0;
+      for (let j = 0; j < n; j++) ss += x[o + j]! * x[o + j]!;
+      const inv = 1 / Math.sqrt(ss / n + eps);
+      let dot = 0; // Σ g·w·x
+      for (let j = 0; j < n; j++) {
+        dot += g[o + j]! * w[j]! * x[o + j]!;
+        acc[j] += g[o + j]! * x[o + j]! * inv;
+      }
+      const c = (inv * inv * inv * dot) / n;
+      for (let j = 0; j < n; j++) dx[o + j] = g[o + j]! * w[j]! * inv - x[o + j]! * c;
+    }
+    dw.set(acc);
+  },
+
+  layerNormGrad(x, w, g, dx, dw, db, rows, n, eps) {
+    const accW = new Float64Array(n);
+    const accB = new Float64Array(n);
+    const xhat = new Float64Array(n);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean += x[o + j]!;
+      mean /= n;
+      let v = 0;
+      for (let j = 0; j < n; j++) v += (x[o + j]! - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / n + eps);
+      let sumG = 0; // Σ g·w
+      let sumGX = 0; // Σ g·w·x̂
+      for (let j = 0; j < n; j++) {
+        xhat[j] = (x[o + j]! - mean) * inv;
+        const gw = g[o + j]! * w[j]!;
+        sumG += gw;
+        sumGX += gw * xhat[j]!;
+        accW[j] += g[o + j]! * xhat[j]!;
+        accB[j] += g[o + j]!;
+      }
+      for (let j = 0; j < n; j++) dx[o + j] = inv * (g[o + j]! * w[j]! - sumG / n - (xhat[j]! * sumGX) / n);
+    }
+    dw.set(accW);
+    db.set(accB);
+  },
+
   siluGrad(x, g, out) {
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
