@@ -142,14 +142,29 @@ void sv_scale(const float *a, size_t n, float s, float *out) {
   for (size_t i = 0; i < n; i++) out[i] = a[i] * s;
 }
 
+/* 1 / RMS of a row with eps: rmsNorm's scale (forward and backward share it). */
+static double rms_inv(const float *xr, int cols, float eps) {
+  double ss = 0;
+  for (int j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
+  return 1.0 / sqrt(ss / cols + eps);
+}
+
+/* A row's mean (into *mean) and 1 / std with eps: layerNorm's statistics. */
+static double mean_inv(const float *xr, int cols, float eps, double *mean) {
+  double m = 0, var = 0;
+  for (int j = 0; j < cols; j++) m += xr[j];
+  m /= cols;
+  for (int j = 0; j < cols; j++) var += (xr[j] - m) * (xr[j] - m);
+  *mean = m;
+  return 1.0 / sqrt(var / cols + eps);
+}
+
 void sv_rms_norm(const float *x, const float *w, float *out, int rows, int cols, float eps) {
 #pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * cols;
     float *o = out + (size_t)r * cols;
-    double ss = 0;
-    for (int j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
-    float inv = (float)(1.0 / sqrt(ss / cols + eps));
+    float inv = (float)rms_inv(xr, cols, eps);
     for (int j = 0; j < cols; j++) o[j] = xr[j] * inv * w[j];
   }
 }
@@ -159,11 +174,8 @@ void sv_layer_norm(const float *x, const float *w, const float *b, float *out, i
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * cols;
     float *o = out + (size_t)r * cols;
-    double mean = 0, var = 0;
-    for (int j = 0; j < cols; j++) mean += xr[j];
-    mean /= cols;
-    for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
-    float inv = (float)(1.0 / sqrt(var / cols + eps));
+    double mean;
+    float inv = (float)mean_inv(xr, cols, eps, &mean);
     float m = (float)mean;
     for (int j = 0; j < cols; j++) o[j] = (xr[j] - m) * inv * w[j] + b[j];
   }
@@ -175,9 +187,8 @@ void sv_rms_norm_grad(const float *x, const float *w, const float *g, float *dx,
 #pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * cols, *gr = g + (size_t)r * cols;
-    double ss = 0, dot = 0;
-    for (int j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
-    inv[r] = 1.0 / sqrt(ss / cols + eps);
+    double dot = 0;
+    inv[r] = rms_inv(xr, cols, eps);
     for (int j = 0; j < cols; j++) dot += (double)gr[j] * w[j] * xr[j];
     double c = inv[r] * inv[r] * inv[r] * dot / cols;
     for (int j = 0; j < cols; j++) dx[(size_t)r * cols + j] = (float)(gr[j] * w[j] * inv[r] - xr[j] * c);
@@ -196,11 +207,8 @@ void sv_layer_norm_grad(const float *x, const float *w, const float *g, float *d
 #pragma omp parallel for if ((size_t)rows * cols >= PAR_MIN)
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * cols, *gr = g + (size_t)r * cols;
-    double mean = 0, var = 0, sumG = 0, sumGX = 0;
-    for (int j = 0; j < cols; j++) mean += xr[j];
-    mean /= cols;
-    for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
-    double inv = 1.0 / sqrt(var / cols + eps);
+    double mean, sumG = 0, sumGX = 0;
+    double inv = mean_inv(xr, cols, eps, &mean);
     stats[2 * r] = mean;
     stats[2 * r + 1] = inv;
     for (int j = 0; j < cols; j++) {

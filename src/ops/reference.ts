@@ -59,9 +59,7 @@ export const referenceKernels: Kernels = {
   rmsNorm(x, w, out, rows, cols, eps) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      let ss = 0;
-      for (let j = 0; j < cols; j++) ss += x[o + j]! * x[o + j]!;
-      const inv = 1 / Math.sqrt(ss / cols + eps);
+      const inv = rmsInv(x, o, cols, eps);
       for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * inv * w[j]!;
     }
   },
@@ -69,12 +67,7 @@ export const referenceKernels: Kernels = {
   layerNorm(x, w, b, out, rows, cols, eps) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      let mean = 0;
-      for (let j = 0; j < cols; j++) mean += x[o + j]!;
-      mean /= cols;
-      let v = 0;
-      for (let j = 0; j < cols; j++) v += (x[o + j]! - mean) ** 2;
-      const inv = 1 / Math.sqrt(v / cols + eps);
+      const [mean, inv] = meanInv(x, o, cols, eps);
       for (let j = 0; j < cols; j++) out[o + j] = (x[o + j]! - mean) * inv * w[j]! + b[j]!;
     }
   },
@@ -119,9 +112,7 @@ export const referenceKernels: Kernels = {
     const acc = new Float64Array(n);
     for (let r = 0; r < rows; r++) {
       const o = r * n;
-      let ss = 0;
-      for (let j = 0; j < n; j++) ss += x[o + j]! * x[o + j]!;
-      const inv = 1 / Math.sqrt(ss / n + eps);
+      const inv = rmsInv(x, o, n, eps);
       let dot = 0; // Σ g·w·x
       for (let j = 0; j < n; j++) {
         dot += g[o + j]! * w[j]! * x[o + j]!;
@@ -139,12 +130,7 @@ export const referenceKernels: Kernels = {
     const xhat = new Float64Array(n);
     for (let r = 0; r < rows; r++) {
       const o = r * n;
-      let mean = 0;
-      for (let j = 0; j < n; j++) mean += x[o + j]!;
-      mean /= n;
-      let v = 0;
-      for (let j = 0; j < n; j++) v += (x[o + j]! - mean) ** 2;
-      const inv = 1 / Math.sqrt(v / n + eps);
+      const [mean, inv] = meanInv(x, o, n, eps);
       let sumG = 0; // Σ g·w
       let sumGX = 0; // Σ g·w·x̂
       for (let j = 0; j < n; j++) {
@@ -267,6 +253,23 @@ export const referenceKernels: Kernels = {
     for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]!);
   },
 };
+
+/** 1 / RMS of the row x[o, o + n) with eps: rmsNorm's scale (forward and backward share it). */
+function rmsInv(x: Float32Array, o: number, n: number, eps: number): number {
+  let ss = 0;
+  for (let j = 0; j < n; j++) ss += x[o + j]! * x[o + j]!;
+  return 1 / Math.sqrt(ss / n + eps);
+}
+
+/** Mean and 1 / std of the row x[o, o + n) with eps: layerNorm's statistics. */
+function meanInv(x: Float32Array, o: number, n: number, eps: number): [number, number] {
+  let mean = 0;
+  for (let j = 0; j < n; j++) mean += x[o + j]!;
+  mean /= n;
+  let v = 0;
+  for (let j = 0; j < n; j++) v += (x[o + j]! - mean) ** 2;
+  return [mean, 1 / Math.sqrt(v / n + eps)];
+}
 
 /**
  * Complementary error function with relative error below 1.2e-7 everywhere (a Chebyshev fit of
