@@ -24,6 +24,12 @@ const CARRY_Z = 0.17;
 const GAIN = 0.8;
 const SPEED = 0.6;
 const SLOW = 0.35;
+/**
+ * The speeds the expert moves an axis at. A proportional controller spreads its slow-downs over most
+ * of the 256 action bins, each too rare to win an argmax, so a policy cloned from it only learns the
+ * full-speed and zero bins and overshoots every target; a few speed levels keep each one frequent.
+ */
+const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
 const REACHED = 0.006;
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
 const PATIENCE = 40;
@@ -166,7 +172,7 @@ export class Expert {
     this.target ??= p.to(this.env, eef);
     const err = this.target.map((t, i) => t - eef[i]!);
     const limit = p.speed ?? SPEED;
-    const move = err.map((e) => Math.max(-limit, Math.min(limit, (GAIN * e) / 0.05)));
+    const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
     this.steps++;
     if (p.hold !== undefined ? this.steps >= p.hold : Math.hypot(...err) < REACHED || this.steps > PATIENCE) {
       this.phase++;
@@ -175,4 +181,9 @@ export class Expert {
     }
     return [...move, 0, 0, 0, p.grip];
   }
+}
+
+/** The fastest level at most `speed` and `limit` (0 below the slowest): the hand never overshoots. */
+function stepSpeed(speed: number, limit: number): number {
+  return LEVELS.find((l) => l <= speed && l <= limit) ?? 0;
 }
