@@ -14,8 +14,16 @@ interface Phase {
   /** Target hand position, computed once when the phase starts. */
   to: (env: TabletopEnv, eef: V3) => V3;
   grip: -1 | 1;
-  /** Fixed duration in steps (grasp, release) instead of "until reached". */
+  /** Fixed duration in steps (pressing a button) instead of "until reached". */
   hold?: number;
+  /** Stand still until the fingers stop moving (grasp, release): a state the camera shows, not a count. */
+  settle?: boolean;
+  /**
+   * A waypoint the hand passes through: the phase ends within this distance, before the hand slows down. Stopping
+   * there would show a policy the same frame labelled "stop" and then "go" (the switch is the expert's
+   * hidden state), and the policy learns "stop".
+   */
+  pass?: number;
   /** Largest action component (1 = 5 cm per step); slow for contact-rich moves. */
   speed?: number;
 }
@@ -31,6 +39,9 @@ const SLOW = 0.35;
  */
 const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
 const REACHED = 0.006;
+const PASS = 0.025;
+/** Finger travel per step below which a grasp or release has settled, m. */
+const SETTLED = 0.0005;
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
 const PATIENCE = 40;
 /** Fingertip clearance above a surface when pushing along it. */
@@ -41,6 +52,8 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
+  /** Finger opening at the previous step (for `settle`). */
+  private fingers = 0;
 
   constructor(
     private readonly env: TabletopEnv,
@@ -94,14 +107,14 @@ export class Expert {
     const carry = (env: TabletopEnv) => Math.max(CARRY_Z, surface(env)[2] + 2 * h + 0.05);
     return [
       // Approach at carry height: the fingers then clear the cabinet, an open drawer and the stove.
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1 },
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1, pass: PASS },
       { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] + above]; }, grip: -1 },
-      { to: (_, eef) => eef, grip: 1, hold: 6 },
-      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1 },
-      { to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1 },
+      { to: (_, eef) => eef, grip: 1, settle: true },
+      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1, pass: PASS },
+      { to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1, pass: PASS },
       // Lower until the object's bottom is just above the surface (from where the object really hangs).
       { to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) + 0.008], grip: 1 },
-      { to: (_, eef) => eef, grip: -1, hold: 5 },
+      { to: (_, eef) => eef, grip: -1, settle: true },
       { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: -1 },
     ];
   }
@@ -123,8 +136,8 @@ export class Expert {
     // plus the recess, the front panel (push).
     const slack = gap / 2 - 0.012;
     return [
-      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1 },
-      { to: (_, eef) => [eef[0], eef[1], low], grip: 1 },
+      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1, pass: PASS },
+      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), low], grip: 1 },
       {
         to: (env, eef) => {
           const opening = env.jointPos(`${cab.name}_drawer`);
@@ -141,8 +154,8 @@ export class Expert {
   private press(stove: SceneObject): Phase[] {
     const top = (env: TabletopEnv) => env.bodyPos(`${stove.name}_button`)[2] + 0.012;
     return [
-      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1 },
-      { to: (env, eef) => [eef[0], eef[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH], grip: 1, speed: SLOW },
+      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1, pass: PASS },
+      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH]; }, grip: 1, speed: SLOW },
       { to: (_, eef) => eef, grip: 1, hold: 3 },
       { to: (env, eef) => [eef[0], eef[1], top(env) + FINGER_HALF_LENGTH + 0.06], grip: 1 },
     ];
@@ -153,8 +166,8 @@ export class Expert {
     const halfY = obj.size[obj.kind === 'can' ? 0 : 1]!;
     const low = SKIM + FINGER_HALF_LENGTH;
     return [
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1 },
-      { to: (_, eef) => [eef[0], eef[1], low], grip: 1 },
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1, pass: PASS },
+      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low]; }, grip: 1 },
       { to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1, speed: SLOW },
       { to: (_, eef) => [eef[0], eef[1], low + 0.1], grip: 1 },
     ];
@@ -172,9 +185,14 @@ export class Expert {
     this.target ??= p.to(this.env, eef);
     const err = this.target.map((t, i) => t - eef[i]!);
     const limit = p.speed ?? SPEED;
+    const dist = Math.hypot(...err);
     const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
+    const fingers = obs.state.gripper;
+    const settled = this.steps > 0 && Math.abs(fingers - this.fingers) < SETTLED;
+    this.fingers = fingers;
     this.steps++;
-    if (p.hold !== undefined ? this.steps >= p.hold : Math.hypot(...err) < REACHED || this.steps > PATIENCE) {
+    const ended = p.settle ? settled : p.hold !== undefined ? this.steps >= p.hold : dist < (p.pass ?? REACHED);
+    if (ended || this.steps > PATIENCE) {
       this.phase++;
       this.steps = 0;
       this.target = null;
