@@ -1,5 +1,5 @@
 import type { Observation, TabletopEnv } from './env.js';
-import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, FINGER_HALF_LENGTH, HANDLE_OFFSET, HANDLE_Z, objectHalfHeight, surfaceAbove, type SceneObject } from './scene.js';
+import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, FINGER_HALF_LENGTH, FINGER_OPEN, HANDLE_OFFSET, HANDLE_Z, objectHalfHeight, surfaceAbove, type SceneObject } from './scene.js';
 import type { Goal } from './tasks.js';
 
 /**
@@ -16,7 +16,7 @@ interface Phase {
   grip: -1 | 1;
   /** Fixed duration in steps (pressing a button) instead of "until reached". */
   hold?: number;
-  /** Stand still until the fingers stop moving (grasp, release): a state the camera shows, not a count. */
+  /** Stand still until the fingers are closed (or open) (grasp, release): what the frame shows, not a count or a change between frames. */
   settle?: boolean;
   /**
    * A waypoint the hand passes through: the phase ends within this distance, before the hand slows down. Stopping
@@ -40,8 +40,7 @@ const SLOW = 0.35;
 const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
 const REACHED = 0.006;
 const PASS = 0.025;
-/** Finger travel per step below which a grasp or release has settled, m. */
-const SETTLED = 0.0005;
+
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
 const PATIENCE = 40;
 /** Fingertip clearance above a surface when pushing along it. */
@@ -52,8 +51,6 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
-  /** Finger opening at the previous step (for `settle`). */
-  private fingers = 0;
 
   constructor(
     private readonly env: TabletopEnv,
@@ -187,21 +184,30 @@ export class Expert {
     const limit = p.speed ?? SPEED;
     const dist = Math.hypot(...err);
     const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
-    const fingers = obs.state.gripper;
-    const settled = this.steps > 0 && Math.abs(fingers - this.fingers) < SETTLED;
-    this.fingers = fingers;
-    this.steps++;
-    const ended = p.settle ? settled : p.hold !== undefined ? this.steps >= p.hold : dist < (p.pass ?? REACHED);
-    if (ended || this.steps > PATIENCE) {
-      this.phase++;
-      this.steps = 0;
-      this.target = null;
+    if (p.settle && fingersShow(obs.state.gripper, p.grip)) {
+      // This frame already shows the fingers closed (or open): answer it with the next phase's action.
+      this.next();
+      return this.act(obs);
     }
+    this.steps++;
+    const ended = p.hold !== undefined ? this.steps >= p.hold : !p.settle && dist < (p.pass ?? REACHED);
+    if (ended || this.steps > PATIENCE) this.next();
     return [...move, 0, 0, 0, p.grip];
+  }
+
+  private next(): void {
+    this.phase++;
+    this.steps = 0;
+    this.target = null;
   }
 }
 
 /** The fastest level at most `speed` and `limit` (0 below the slowest): the hand never overshoots. */
 function stepSpeed(speed: number, limit: number): number {
   return LEVELS.find((l) => l <= speed && l <= limit) ?? 0;
+}
+
+/** Whether a finger opening shows the grip command done: closed on something (5 mm in) or fully open. */
+function fingersShow(opening: number, grip: -1 | 1): boolean {
+  return grip > 0 ? opening < FINGER_OPEN - 0.005 : opening > FINGER_OPEN - 0.002;
 }
