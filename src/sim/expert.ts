@@ -5,7 +5,7 @@ import type { Goal } from './tasks.js';
 /**
  * Scripted expert: each goal becomes a short list of waypoints (approach, descend, close, lift,
  * carry, lower, release, retreat; hook and pull or push a drawer; press a button; push an object),
- * followed with a clipped proportional controller through the same 7-D action as a policy. A
+ * followed at a few speed levels per axis through the same 7-D action as a policy. A
  * waypoint's target is fixed when the phase starts, so motions are straight and consistent. The
  * expert reads object poses from the simulator (it is the demonstrator, not a policy).
  */
@@ -16,12 +16,15 @@ interface Phase {
   grip: -1 | 1;
   /** Fixed duration in steps (pressing a button) instead of "until reached". */
   hold?: number;
-  /** Stand still until the fingers are closed (or open) (grasp, release): what the frame shows, not a count or a change between frames. */
+  /**
+   * Stand still until the fingers are closed on something (or open): grasp, release. The end is what
+   * the frame shows, not a count or a change between frames, which one frame cannot show.
+   */
   settle?: boolean;
   /**
-   * A waypoint the hand passes through: the phase ends within this distance, before the hand slows down. Stopping
-   * there would show a policy the same frame labelled "stop" and then "go" (the switch is the expert's
-   * hidden state), and the policy learns "stop".
+   * A waypoint the hand passes through: the phase ends within this distance, before the hand slows
+   * down. Stopping there would show a policy the same frame labelled "stop" and then "go" (the switch
+   * is the expert's hidden state), and the policy learns "stop".
    */
   pass?: number;
   /** Largest action component (1 = 5 cm per step); slow for contact-rich moves. */
@@ -40,7 +43,6 @@ const SLOW = 0.35;
 const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
 const REACHED = 0.006;
 const PASS = 0.025;
-
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
 const PATIENCE = 40;
 /** Fingertip clearance above a surface when pushing along it. */
