@@ -181,16 +181,16 @@ export class Expert {
     const eef = obs.state.eef as V3;
     if (this.done) return [0, 0, 0, 0, 0, 0, this.phases.at(-1)?.grip ?? -1];
     const p = this.phases[this.phase]!;
-    this.target ??= p.to(this.env, eef);
-    const err = this.target.map((t, i) => t - eef[i]!);
-    const limit = p.speed ?? SPEED;
-    const dist = Math.hypot(...err);
-    const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
     if (p.settle && fingersShow(obs.state.gripper, p.grip)) {
       // This frame already shows the fingers closed (or open): answer it with the next phase's action.
       this.next();
       return this.act(obs);
     }
+    this.target ??= p.to(this.env, eef);
+    const err = this.target.map((t, i) => t - eef[i]!);
+    const limit = p.speed ?? SPEED;
+    const dist = Math.hypot(...err);
+    const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
     this.steps++;
     const ended = p.hold !== undefined ? this.steps >= p.hold : !p.settle && dist < (p.pass ?? REACHED);
     if (ended || this.steps > PATIENCE) this.next();
