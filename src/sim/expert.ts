@@ -29,6 +29,12 @@ interface Phase {
   pass?: number;
   /** Largest action component (1 = 5 cm per step); slow for contact-rich moves. */
   speed?: number;
+  /**
+   * Starts from rest (the previous phase stopped the hand): speed up through the levels with the
+   * distance moved. The frames just after a grasp, a release or a push start look like the frames
+   * just before it; a policy that moves one frame early then moves 2.5 mm, not 3 cm off the object.
+   */
+  ramp?: boolean;
 }
 
 const CARRY_Z = 0.17;
@@ -43,6 +49,8 @@ const SLOW = 0.35;
 const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
 const REACHED = 0.006;
 const PASS = 0.025;
+/** A ramped phase moves as if this much farther from its start (reaches the slowest level at once). */
+const RAMP_START = 0.004;
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
 const PATIENCE = 40;
 /** Fingertip clearance above a surface when pushing along it. */
@@ -53,6 +61,7 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
+  private start: V3 = [0, 0, 0];
 
   constructor(
     private readonly env: TabletopEnv,
@@ -60,6 +69,9 @@ export class Expert {
     goals: readonly Goal[],
   ) {
     for (const g of goals) this.phases.push(...this.plan(g));
+    this.phases.forEach((p, i) => {
+      if (i > 0 && this.phases[i - 1]!.pass === undefined && !p.settle && p.hold === undefined) p.ramp = true;
+    });
   }
 
   private find(name: string): SceneObject {
@@ -186,11 +198,20 @@ export class Expert {
       this.next();
       return this.act(obs);
     }
-    this.target ??= p.to(this.env, eef);
+    if (!this.target) {
+      this.target = p.to(this.env, eef);
+      this.start = [...eef];
+    }
     const err = this.target.map((t, i) => t - eef[i]!);
-    const limit = p.speed ?? SPEED;
+    const moved = Math.hypot(...eef.map((v, i) => v - this.start[i]!));
+    const limit = p.ramp ? stepSpeed((GAIN * (moved + RAMP_START)) / 0.05, p.speed ?? SPEED) : (p.speed ?? SPEED);
     const dist = Math.hypot(...err);
     const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
+    if (!p.settle && p.hold === undefined && move.every((m) => m === 0)) {
+      // Closer than the slowest step on every axis: this frame is the next phase's, not a still one.
+      this.next();
+      return this.act(obs);
+    }
     this.steps++;
     const ended = p.hold !== undefined ? this.steps >= p.hold : !p.settle && dist < (p.pass ?? REACHED);
     if (ended || this.steps > PATIENCE) this.next();
