@@ -56,8 +56,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--intermediate <n>', 'decoder MLP width', positiveInt, DEFAULT_SMALL_VLA.intermediate)
     .option('--image-head <w>', 'weight of the training-only auxiliary loss predicting the action bins straight from the image tokens (0: none)', nonNegative, DEFAULT_SMALL_VLA.imageHead ?? 0)
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
+    .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; exportTo?: string }) => {
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; until?: number; exportTo?: string }) => {
       const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
       const statsPath = join(o.data, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
@@ -85,6 +86,7 @@ export function registerTrainCommands(program: Command): void {
         checkpointEvery: 200,
         unnormKey,
         stopAfter: o.stopAfter,
+        until: o.until,
         progressEvery: 10,
         onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -77,6 +77,24 @@ function trainKilledAndResumed(config: SmallVlaConfig, name: string, steps: numb
 
 test('killing training mid-run and resuming continues from the last checkpoint exactly', () => {
   trainKilledAndResumed(cfg, 'resume', 8, 5, 4); // "killed" after step 5, last checkpoint at step 5
+});
+
+test('--until stops a stage at an absolute step of the schedule, also when resumed, and the next stage continues from it', () => {
+  const store = makeStore(join(root, 'data-until'));
+  const stats = statsOf(store);
+  const opts = { steps: 6, batch: 2, lr: 3e-3, seed: 3, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' as const };
+  const out = join(root, 'until');
+  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4, stopAfter: 2 });
+  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4 });
+  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4 });
+  const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')) as { step: number };
+  assert.equal(state.step, 4, 'a rerun of the stage does not go past --until');
+  assert.ok(!existsSync(join(out, 'config.json')), 'a stopped stage exports nothing');
+  const staged = new VlaTrainer(cfg, instructions, 7);
+  staged.train(store, stats, out, opts);
+  const whole = new VlaTrainer(cfg, instructions, 7);
+  whole.train(store, stats, join(root, 'until-whole'), opts);
+  for (const [param, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, staged.params.get(param).value.data) < 1e-6, param);
 });
 
 test('a checkpoint of a run in progress loads into a fresh trainer (for exporting it), and only into the same configuration', () => {

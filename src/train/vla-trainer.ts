@@ -59,6 +59,8 @@ export interface VlaTrainingOptions {
   unnormKey: string;
   /** Stop (after writing a checkpoint) once this many steps have run in this invocation: splits long training into sessions. */
   stopAfter?: number;
+  /** Stop (after writing a checkpoint) at this step of `steps`: one stage of a recipe that then changes data. */
+  until?: number;
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
@@ -203,7 +205,7 @@ export class VlaTrainer {
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
     let step = existsSync(join(ckptDir, 'state.json')) ? this.restore(ckptDir, opt) : 0;
-    const stopAt = opts.stopAfter !== undefined ? Math.min(opts.steps, step + opts.stopAfter) : opts.steps;
+    const stopAt = Math.min(opts.steps, opts.until ?? opts.steps, opts.stopAfter !== undefined ? step + opts.stopAfter : opts.steps);
     const every = opts.progressEvery ?? 10;
     let lossSum = 0;
     let headLossSum = 0;
