@@ -5,7 +5,7 @@ import type { Goal } from './tasks.js';
 /**
  * Scripted expert: each goal becomes a short list of waypoints (approach, descend, close, lift,
  * carry, lower, release, retreat; hook and pull or push a drawer; press a button; push an object),
- * followed at a few speed levels per axis through the same 7-D action as a policy. A
+ * followed at one speed per axis through the same 7-D action as a policy. A
  * waypoint's target is fixed when the phase starts, so motions are straight and consistent. The
  * expert reads object poses from the simulator (it is the demonstrator, not a policy).
  */
@@ -27,32 +27,24 @@ interface Phase {
    * is the expert's hidden state), and the policy learns "stop".
    */
   pass?: number;
-  /** Largest action component (1 = 5 cm per step); slow for contact-rich moves. */
-  speed?: number;
-  /**
-   * Starts from rest (the previous phase stopped the hand): speed up through the levels with the
-   * distance moved. The frames just after a grasp, a release or a push start look like the frames
-   * just before it; a policy that moves one frame early then moves 2.5 mm, not 3 cm off the object.
-   */
-  ramp?: boolean;
 }
 
 const CARRY_Z = 0.17;
-const GAIN = 0.8;
-const SPEED = 0.6;
-const SLOW = 0.35;
 /**
- * The speeds the expert moves an axis at. A proportional controller spreads its slow-downs over most
- * of the 256 action bins, each too rare to win an argmax, so a policy cloned from it only learns the
- * full-speed and zero bins and overshoots every target; a few speed levels keep each one frequent.
+ * Each axis moves at this one speed (1 cm a step; 1 = 5 cm) or not at all. A policy clones it by an
+ * argmax over 256 bins per axis, from one frame: a proportional controller spread its slow-downs over
+ * most bins, each too rare to win, and so did five speed levels (3 cm down to 2.5 mm a step): the
+ * cloned policies only ever chose full speed or zero, overshot by 3 cm and lifted off before the
+ * fingers had closed. With one speed, every moving label on an axis is the same bin, and a step
+ * taken one frame early or late is 1 cm.
  */
-const LEVELS = [SPEED, SLOW, 0.2, 0.1, 0.05];
+const SPEED = 0.2;
+/** An axis moves while it is at least half a step from its target: the hand stops within 5 mm. */
+const HALF_STEP = 0.005;
 const REACHED = 0.006;
 const PASS = 0.025;
-/** A ramped phase moves as if this much farther from its start (reaches the slowest level at once). */
-const RAMP_START = 0.004;
 /** A phase that cannot reach its target (blocked by a contact) moves on after this many steps. */
-const PATIENCE = 40;
+const PATIENCE = 100;
 /** Fingertip clearance above a surface when pushing along it. */
 const SKIM = 0.008;
 
@@ -61,7 +53,6 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
-  private start: V3 = [0, 0, 0];
 
   constructor(
     private readonly env: TabletopEnv,
@@ -69,9 +60,6 @@ export class Expert {
     goals: readonly Goal[],
   ) {
     for (const g of goals) this.phases.push(...this.plan(g));
-    this.phases.forEach((p, i) => {
-      if (i > 0 && this.phases[i - 1]!.pass === undefined && !p.settle && p.hold === undefined) p.ramp = true;
-    });
   }
 
   private find(name: string): SceneObject {
@@ -155,7 +143,6 @@ export class Expert {
           return open ? [eef[0], eef[1] - (DRAWER_TRAVEL - 0.005 - opening) - slack, low] : [eef[0], eef[1] + opening + slack + recess + 0.004, low];
         },
         grip: 1,
-        speed: SLOW,
       },
       { to: (_, eef) => [eef[0], eef[1], high], grip: 1 },
     ];
@@ -166,7 +153,7 @@ export class Expert {
     const top = (env: TabletopEnv) => env.bodyPos(`${stove.name}_button`)[2] + 0.012;
     return [
       { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1, pass: PASS },
-      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH]; }, grip: 1, speed: SLOW },
+      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH]; }, grip: 1 },
       { to: (_, eef) => eef, grip: 1, hold: 3 },
       { to: (env, eef) => [eef[0], eef[1], top(env) + FINGER_HALF_LENGTH + 0.06], grip: 1 },
     ];
@@ -179,7 +166,7 @@ export class Expert {
     return [
       { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1, pass: PASS },
       { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low]; }, grip: 1 },
-      { to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1, speed: SLOW },
+      { to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1 },
       { to: (_, eef) => [eef[0], eef[1], low + 0.1], grip: 1 },
     ];
   }
@@ -198,17 +185,12 @@ export class Expert {
       this.next();
       return this.act(obs);
     }
-    if (!this.target) {
-      this.target = p.to(this.env, eef);
-      this.start = [...eef];
-    }
+    this.target ??= p.to(this.env, eef);
     const err = this.target.map((t, i) => t - eef[i]!);
-    const moved = Math.hypot(...eef.map((v, i) => v - this.start[i]!));
-    const limit = p.ramp ? stepSpeed((GAIN * (moved + RAMP_START)) / 0.05, p.speed ?? SPEED) : (p.speed ?? SPEED);
     const dist = Math.hypot(...err);
-    const move = err.map((e) => Math.sign(e) * stepSpeed(Math.abs(GAIN * e) / 0.05, limit));
+    const move = err.map((e) => (Math.abs(e) >= HALF_STEP ? Math.sign(e) * SPEED : 0));
     if (!p.settle && p.hold === undefined && move.every((m) => m === 0)) {
-      // Closer than the slowest step on every axis: this frame is the next phase's, not a still one.
+      // Within half a step on every axis: this frame is the next phase's, not a still one.
       this.next();
       return this.act(obs);
     }
@@ -225,12 +207,10 @@ export class Expert {
   }
 }
 
-/** The fastest level at most `speed` and `limit` (0 below the slowest): the hand never overshoots. */
-function stepSpeed(speed: number, limit: number): number {
-  return LEVELS.find((l) => l <= speed && l <= limit) ?? 0;
-}
-
-/** Whether a finger opening shows the grip command done: closed on something (5 mm in) or fully open. */
+/**
+ * Whether a finger opening shows the grip command done: closed on something (5 mm in), or open to
+ * within 5 mm (a finger can rest against the object or a drawer wall it just let go of).
+ */
 function fingersShow(opening: number, grip: -1 | 1): boolean {
-  return grip > 0 ? opening < FINGER_OPEN - 0.005 : opening > FINGER_OPEN - 0.002;
+  return grip > 0 ? opening < FINGER_OPEN - 0.005 : opening > FINGER_OPEN - 0.005;
 }

@@ -147,17 +147,13 @@ test("LIBERO's action scaling: 1 moves the hand 5 cm or turns it 0.5 rad per ste
   assert.ok(Math.abs(yaw - 0.5) < 0.02, `turned ${yaw.toFixed(3)} rad`);
 });
 
-test('the expert moves at its few speed levels, starts every move from rest at the slowest one, and never answers one still frame with two different motions', async () => {
-  const levels = new Set([0, 0.05, 0.1, 0.2, 0.35, 0.6]);
+test('the expert moves each axis at its one speed or not at all, and never answers one still frame with two different motions', async () => {
+  const levels = new Set([0, 0.2]);
   for (const [suite, t] of [['spatial', 0], ['goal', 0], ['goal', 3], ['goal', 7], ['long', 0]] as const) {
     const task = getTask(suite, t);
     const r = await runEpisode(env, task, 2, expertPolicy(env, task, 2), { record: true });
     assert.ok(r.success, `${suite} ${t}`);
     r.actions.forEach((a) => a.slice(0, 3).forEach((v) => assert.ok(levels.has(Math.abs(v)), `speed ${v} is not a level`)));
-    const speed = (a: readonly number[]) => Math.max(...a.slice(0, 3).map(Math.abs));
-    for (let i = 0; i + 1 < r.actions.length; i++) {
-      if (speed(r.actions[i]!) === 0 && speed(r.actions[i + 1]!) > 0) assert.equal(speed(r.actions[i + 1]!), 0.05, `${suite} ${t} step ${i + 1}: a move from rest starts at ${speed(r.actions[i + 1]!)}`);
-    }
     for (let i = 0; i + 1 < r.actions.length; i++) {
       const [o, p] = [r.observations[i]!.state, r.observations[i + 1]!.state];
       const still = Math.hypot(...o.eef.map((v, k) => v - p.eef[k]!)) < 0.001 && Math.abs(o.gripper - p.gripper) < 0.0005;
