@@ -2,8 +2,8 @@
 # Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
 # expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
 # kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 3.5 hours on a 2-core machine (collect 13 + 9 min, train-vla 1.3 h + 1.8 h,
-# train-draft 10 min); run it in the background:
+# from runs/vla/checkpoint). About 3.5 hours on a 2-core machine (train-vla 1.3 h + 1.8 h, the two
+# collects and train-draft about half an hour together); run it in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ mkdir -p "$RUNS"
 node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data"
 
 # Stage 1: the clean demonstrations, on a 6,000-step cosine schedule, stopped at step 3,400
-# (54k samples, ~1.5 epochs), seed 1; the model shape and the image head are DEFAULT_SMALL_VLA's.
+# (54k samples), seed 1; the model shape and the image head are DEFAULT_SMALL_VLA's.
 node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --steps 6000 --until 3400 --batch 16 --lr 1e-3 --seed 1
 
 # Stage 2: from step 3,400 to 8,000 (the cosine recomputed for 8,000 steps: it resumes at 0.62 of the

@@ -38,7 +38,7 @@ const CARRY_Z = 0.17;
  * fingers had closed. With one speed, every moving label on an axis is the same bin, and a step
  * taken one frame early or late is 1 cm.
  */
-const SPEED = 0.2;
+export const EXPERT_SPEED = 0.2;
 /** An axis moves while it is at least half a step from its target: the hand stops within 5 mm. */
 const HALF_STEP = 0.005;
 const REACHED = 0.006;
@@ -188,7 +188,7 @@ export class Expert {
     this.target ??= p.to(this.env, eef);
     const err = this.target.map((t, i) => t - eef[i]!);
     const dist = Math.hypot(...err);
-    const move = err.map((e) => (Math.abs(e) >= HALF_STEP ? Math.sign(e) * SPEED : 0));
+    const move = err.map((e) => (Math.abs(e) >= HALF_STEP ? Math.sign(e) * EXPERT_SPEED : 0));
     if (!p.settle && p.hold === undefined && move.every((m) => m === 0)) {
       // Within half a step on every axis: this frame is the next phase's, not a still one.
       this.next();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TabletopEnv } from './env.js';
 import { expertPolicy, runEpisode } from './episode.js';
+import { EXPERT_SPEED } from './expert.js';
 import { AGENT_VIEW, projector } from './render.js';
 import { FINGER_OPEN } from './scene.js';
 import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
@@ -148,7 +149,7 @@ test("LIBERO's action scaling: 1 moves the hand 5 cm or turns it 0.5 rad per ste
 });
 
 test('the expert moves each axis at its one speed or not at all, and never answers one still frame with two different motions', async () => {
-  const levels = new Set([0, 0.2]);
+  const levels = new Set([0, EXPERT_SPEED]);
   for (const [suite, t] of [['spatial', 0], ['goal', 0], ['goal', 3], ['goal', 7], ['long', 0]] as const) {
     const task = getTask(suite, t);
     const r = await runEpisode(env, task, 2, expertPolicy(env, task, 2), { record: true });

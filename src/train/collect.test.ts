@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
-import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
+import { EXPERT_SPEED, expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
 import { noisy } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
@@ -30,7 +30,7 @@ test('the expert still succeeds under DART noise, and its labels stay clean expe
   const r = await runEpisode(env, task, init, noisy(expertPolicy(env, task, init), 0.1, seededRandom(2), labels), { record: true });
   assert.ok(r.success, 'the noisy expert failed the task');
   assert.equal(labels.length, r.actions.length);
-  // Clean labels are the expert's one speed (0.2) or zero; the executed actions carry the noise.
-  assert.ok(labels.every((a) => a.slice(0, 3).every((x) => x === 0 || Math.abs(x) === 0.2)));
-  assert.ok(r.actions.some((a) => a.slice(0, 3).some((x) => x !== 0 && Math.abs(Math.abs(x) - 0.2) > 0.01)));
+  // Clean labels are the expert's one speed or zero; the executed actions carry the noise.
+  assert.ok(labels.every((a) => a.slice(0, 3).every((x) => x === 0 || Math.abs(x) === EXPERT_SPEED)));
+  assert.ok(r.actions.some((a) => a.slice(0, 3).some((x) => x !== 0 && Math.abs(Math.abs(x) - EXPERT_SPEED) > 0.01)));
 });
