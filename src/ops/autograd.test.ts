@@ -72,6 +72,7 @@ for (const backend of backends) {
     gradCheck('attention (no mask)', [[2, 6], [4, 6], [4, 6]], (t, [q, k, v]) => t.attention(q!, k!, v!, null, { nHeads: 3, nKvHeads: 3 }), 13);
     gradCheck('embedding (repeated ids)', [[6, 3]], (t, [e]) => t.embedding(e!, [1, 4, 1]), 14);
     gradCheck('sliceRows of a vector', [[6]], (t, [a]) => t.sliceRows(a!, 2, 5), 20);
+    gradCheck('overlapping slices and lookups of one var add up', [[3, 4]], (t, [a]) => t.concatRows([t.sliceRows(a!, 0, 2), t.sliceRows(a!, 1, 3), t.embedding(a!, [2, 0, 2])]), 16);
     gradCheck('concatRows + sliceRows + reshape', [[2, 3], [1, 3]], (t, [a, b]) => t.reshape(t.sliceRows(t.concatRows([a!, b!]), 1, 3), [6]), 15);
     gradCheck('crossEntropy (ignored row)', [[3, 7]], (t, [x]) => t.crossEntropy(x!, Int32Array.of(2, -1, 6)), 16);
     const target = Tensor.from([0.2, 0.5, 0.3, 0, 1, 0, 0, 0, 1 / 3, 1 / 3, 1 / 3, 0], [3, 4]);

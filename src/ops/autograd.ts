@@ -193,13 +193,12 @@ export class Tape {
   embedding(table: Var, ids: ArrayLike<number>): Var {
     const idx = Int32Array.from(ids);
     return this.out(ops.embedding(table.value, idx), [table], (g) => {
-      const dt = Tensor.zeros(table.shape);
+      const dt = gradOf(table).data;
       const dim = table.value.cols;
       for (let i = 0; i < idx.length; i++) {
         const row = idx[i]! * dim;
-        for (let j = 0; j < dim; j++) dt.data[row + j] += g.data[i * dim + j]!;
+        for (let j = 0; j < dim; j++) dt[row + j] += g.data[i * dim + j]!;
       }
-      accumulate(table, dt);
     });
   }
 
@@ -226,9 +225,9 @@ export class Tape {
   /** Entries [start, end) along the first axis (rows of a matrix, elements of a vector). */
   sliceRows(x: Var, start: number, end: number): Var {
     return this.out(x.value.slice(start, end).clone(), [x], (g) => {
-      const dx = Tensor.zeros(x.shape);
-      dx.data.set(g.data, (start * x.value.size) / x.shape[0]!);
-      accumulate(x, dx);
+      const at = (start * x.value.size) / x.shape[0]!;
+      const dx = gradOf(x).data.subarray(at, at + g.size);
+      kernels().add(dx, g.data, dx);
     });
   }
 
@@ -333,6 +332,12 @@ export class Tape {
     for (let i = 0; i < x.value.size; i++) s += x.value.data[i]! * w.data[i]!;
     return this.out(Tensor.from([s], [1]), [x], (g) => accumulate(x, ops.scale(w.reshape(x.shape), g.data[0]!)));
   }
+}
+
+/** v's gradient, created as zeros on first use: for backward steps that add into part of it in place. */
+function gradOf(v: Var): Tensor {
+  v.grad ??= Tensor.zeros(v.shape);
+  return v.grad;
 }
 
 function accumulate(v: Var, g: Tensor): void {
