@@ -58,7 +58,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; until?: number; exportTo?: string }) => {
+    .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; ignored when --out already holds a checkpoint to resume')
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
       const statsPath = join(o.data, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
@@ -77,7 +78,9 @@ export function registerTrainCommands(program: Command): void {
         console.error(`wrote ${o.exportTo} (step ${step} of ${ckpt})`);
         return;
       }
-      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes`);
+      const resuming = existsSync(join(o.out, 'checkpoint', 'state.json'));
+      if (o.initFrom && !resuming) trainer.initFromModel(o.initFrom);
+      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes${resuming ? '; resuming' : o.initFrom ? `; starting from ${o.initFrom}` : ''}`);
       trainer.train(store, stats, o.out, {
         steps: o.steps,
         batch: o.batch,

@@ -143,3 +143,15 @@ test('the training-only image head is checkpointed and resumed but never exporte
   assert.ok(maxAbsDiff(plain.params.get('projector.fc1.weight').value.data, whole.params.get('projector.fc1.weight').value.data) > 1e-4);
   assert.equal(VlaPolicy.load(out).predictAction({ width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[0]! }, instructions[0]!, { unnormKey: 'toy' }).tokens.length, 7);
 });
+
+test('training can start from an exported model: its weights, not random ones; another vocabulary is refused', () => {
+  const store = makeStore(join(root, 'data-init'));
+  const stats = statsOf(store);
+  const first = new VlaTrainer(cfg, instructions, 3);
+  first.train(store, stats, join(root, 'init-base'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  const second = new VlaTrainer(cfg, instructions, 8);
+  second.initFromModel(join(root, 'init-base'));
+  for (const [name, v] of first.params.vars) assert.deepEqual(second.params.get(name).value.data, v.value.data, name);
+  assert.throws(() => new VlaTrainer(cfg, ['stack the green bowl'], 8).initFromModel(join(root, 'init-base')), /tokenizer\.json differs/);
+  assert.throws(() => new VlaTrainer({ ...cfg, hidden: 16, intermediate: 32 }, instructions, 8).initFromModel(join(root, 'init-base')), /shape|\[/);
+});

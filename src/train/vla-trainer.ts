@@ -293,6 +293,20 @@ export class VlaTrainer {
     return state;
   }
 
+  /**
+   * Starts from an exported model (a folder `export` wrote: config.json, model.safetensors,
+   * tokenizer.json) instead of random weights: fine-tuning, or continuing a shipped model on new
+   * data. The training-only image head keeps its fresh initialization (it is never exported).
+   */
+  initFromModel(dir: string): void {
+    const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as unknown;
+    if (JSON.stringify(tokenizer) !== JSON.stringify(this.tokenizerFiles.tokenizer)) {
+      throw new Error(`${dir}: its tokenizer.json differs from the vocabulary of this dataset's instructions; fine-tune on data with the same instructions`);
+    }
+    const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
+    for (const [n, v] of this.params.vars) if (!n.startsWith(IMAGE_HEAD)) v.value.data.set(weights.tensor(n, v.shape).data);
+  }
+
   /** Writes the trained model in OpenVLA's layout: config.json, model.safetensors (bf16), tokenizer files. */
   export(out: string, stats: NormStats, unnormKey: string, dtype: 'F32' | 'BF16' = 'BF16'): void {
     mkdirSync(out, { recursive: true });
