@@ -78,9 +78,7 @@ export function registerTrainCommands(program: Command): void {
         console.error(`wrote ${o.exportTo} (step ${step} of ${ckpt})`);
         return;
       }
-      const resuming = existsSync(join(o.out, 'checkpoint', 'state.json'));
-      if (o.initFrom && !resuming) trainer.initFromModel(o.initFrom);
-      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes${resuming ? '; resuming' : o.initFrom ? `; starting from ${o.initFrom}` : ''}`);
+      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes`);
       trainer.train(store, stats, o.out, {
         steps: o.steps,
         batch: o.batch,
@@ -90,6 +88,7 @@ export function registerTrainCommands(program: Command): void {
         unnormKey,
         stopAfter: o.stopAfter,
         until: o.until,
+        initFrom: o.initFrom,
         progressEvery: 10,
         onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });

@@ -152,6 +152,13 @@ test('training can start from an exported model: its weights, not random ones; a
   const second = new VlaTrainer(cfg, instructions, 8);
   second.initFromModel(join(root, 'init-base'));
   for (const [name, v] of first.params.vars) assert.deepEqual(second.params.get(name).value.data, v.value.data, name);
+  // Through train(): a fresh run starts from the model, a resumed one from its checkpoint.
+  const fine = new VlaTrainer(cfg, instructions, 8);
+  fine.train(store, stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'init-base'), stopAfter: 1 });
+  for (const [name, v] of first.params.vars) assert.deepEqual(fine.params.get(name).value.data, v.value.data, name);
+  const resumed = new VlaTrainer(cfg, instructions, 9);
+  resumed.train(store, stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'missing-model') });
+  for (const [name, v] of first.params.vars) assert.deepEqual(resumed.params.get(name).value.data, v.value.data, name);
   assert.throws(() => new VlaTrainer(cfg, ['stack the green bowl'], 8).initFromModel(join(root, 'init-base')), /tokenizer\.json differs/);
   assert.throws(() => new VlaTrainer({ ...cfg, hidden: 16, intermediate: 32 }, instructions, 8).initFromModel(join(root, 'init-base')), /shape|\[/);
 });

@@ -61,6 +61,8 @@ export interface VlaTrainingOptions {
   stopAfter?: number;
   /** Stop (after writing a checkpoint) at this step of `steps`: one stage of a recipe that then changes data. */
   until?: number;
+  /** Start from this exported model instead of random weights (see initFromModel); ignored when resuming a checkpoint. */
+  initFrom?: string;
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
@@ -204,7 +206,9 @@ export class VlaTrainer {
     if (frames.length === 0) throw new Error('no training frames in the dataset');
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
-    let step = existsSync(join(ckptDir, 'state.json')) ? this.restore(ckptDir, opt) : 0;
+    const resuming = existsSync(join(ckptDir, 'state.json'));
+    if (!resuming && opts.initFrom) this.initFromModel(opts.initFrom);
+    let step = resuming ? this.restore(ckptDir, opt) : 0;
     const stopAt = Math.min(opts.steps, opts.until ?? opts.steps, opts.stopAfter !== undefined ? step + opts.stopAfter : opts.steps);
     const every = opts.progressEvery ?? 10;
     let lossSum = 0;
