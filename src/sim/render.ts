@@ -1,6 +1,7 @@
 /**
  * A small z-buffered triangle rasterizer for MuJoCo's geoms (no GL in Node): boxes, cylinders,
- * spheres and planes from their world poses, flat Lambert shading with one directional light.
+ * spheres and planes from their world poses, flat Lambert shading with one directional light, and
+ * shadows cast straight down by an overhead lamp onto upward-facing surfaces.
  */
 import type { RgbImage } from '../model/index.js';
 
@@ -103,7 +104,7 @@ function meshScale(g: GeomPose): V3 {
 const NEAR = 0.01;
 
 /** A camera's view transform: world -> camera space [right, up, depth], and camera space -> pixel [x, y, depth]. */
-function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly number[]) => V3; toPixel: (c: V3) => V3 } {
+function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly number[]) => V3; toPixel: (c: V3) => V3; toWorld: (px: number, py: number, depth: number) => V3 } {
   const fwd = norm(sub(cam.target, cam.eye));
   const right = norm(cross(fwd, [0, 0, 1]));
   const up = cross(right, fwd);
@@ -114,6 +115,11 @@ function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly num
       return [dot(d, right), dot(d, up), dot(d, fwd)];
     },
     toPixel: (c) => [W / 2 + (c[0] * f) / c[2], H / 2 - (c[1] * f) / c[2], c[2]],
+    toWorld: (px, py, depth) => {
+      const cx = ((px - W / 2) * depth) / f;
+      const cy = (-(py - H / 2) * depth) / f;
+      return [0, 1, 2].map((i) => cam.eye[i]! + right[i]! * cx + up[i]! * cy + fwd[i]! * depth) as V3;
+    },
   };
 }
 
@@ -141,11 +147,34 @@ function clipNear(poly: V3[]): V3[] {
 /** Sky color behind the table: a vertical gradient so the frame is never flat. */
 const SKY: V3 = [0.78, 0.84, 0.9];
 
+/**
+ * The overhead lamp's shadow map: the highest surface over each 2.5 mm cell of the workspace, seen
+ * straight down. A hand's shadow then lies right below it, so the gap between the hand and its shadow
+ * shows its height, which one oblique camera cannot otherwise tell from its distance.
+ */
+const SHADOW = { x0: -0.5, y0: -0.4, cell: 0.0025, nx: 400, ny: 320 } as const;
+/** A surface is shaded when something lies this far above it (keeps a surface from shadowing itself). */
+const SHADOW_BIAS = 0.004;
+/** How much light a shadowed surface keeps. */
+const SHADOW_LIGHT = 0.55;
+
+/** A z-buffered target: 1/depth per pixel (larger = nearer); color and a "faces up" mark when drawn for the eye. */
+interface Target {
+  width: number;
+  height: number;
+  depth: Float32Array;
+  color?: Uint8Array;
+  facesUp?: Uint8Array;
+}
+
 export class Rasterizer {
   readonly color: Uint8Array;
   private readonly depth: Float32Array;
+  private readonly facesUp: Uint8Array;
   /** The sky, drawn once; each frame starts as a copy of it. */
   private readonly background: Uint8Array;
+  /** Highest surface + 1 m per shadow cell (stored like 1/depth so the same fill keeps the maximum). */
+  private readonly shadowMap = new Float32Array(SHADOW.nx * SHADOW.ny);
 
   constructor(
     readonly width: number,
@@ -153,6 +182,7 @@ export class Rasterizer {
   ) {
     this.color = new Uint8Array(width * height * 3);
     this.depth = new Float32Array(width * height);
+    this.facesUp = new Uint8Array(width * height);
     this.background = new Uint8Array(width * height * 3);
     for (let i = 0; i < width * height; i++) {
       const t = Math.floor(i / width) / height;
@@ -164,8 +194,14 @@ export class Rasterizer {
     const { width: W, height: H } = this;
     this.color.set(this.background);
     this.depth.fill(0);
+    this.facesUp.fill(0);
+    this.shadowMap.fill(0);
+    const eye: Target = { width: W, height: H, depth: this.depth, color: this.color, facesUp: this.facesUp };
+    const lamp: Target = { width: SHADOW.nx, height: SHADOW.ny, depth: this.shadowMap };
     const light = norm([0.3, -0.5, 1]);
-    const { toCamera, toPixel } = viewOf(cam, W, H);
+    const { toCamera, toPixel, toWorld } = viewOf(cam, W, H);
+    // Orthographic straight down: fill interpolates the third coordinate's inverse, so pass 1/(z + 1).
+    const toShadowCell = (p: V3): V3 => [(p[0] - SHADOW.x0) / SHADOW.cell, (p[1] - SHADOW.y0) / SHADOW.cell, 1 / (p[2] + 1)];
     for (const g of geoms) {
       if (g.rgba[3]! <= 0) continue;
       const sc = meshScale(g);
@@ -181,63 +217,85 @@ export class Rasterizer {
         const a = world(t[0]!);
         const b = world(t[1]!);
         const c = world(t[2]!);
+        // Below the table top a triangle can shadow nothing (every upward surface is above it).
+        if (a[2] > SHADOW_BIAS || b[2] > SHADOW_BIAS || c[2] > SHADOW_BIAS) fill(lamp, toShadowCell(a), toShadowCell(b), toShadowCell(c), null, false);
         const n = norm(cross(sub(b, a), sub(c, a)));
         if (dot(n, sub(a, cam.eye)) >= 0) continue; // back face
         const shade = 0.45 + 0.55 * Math.max(0, dot(n, light));
         const rgb: V3 = [g.rgba[0]! * shade, g.rgba[1]! * shade, g.rgba[2]! * shade];
+        const up = n[2] > 0.5;
         const ca = toCamera(a);
         const cb = toCamera(b);
         const cc = toCamera(c);
         if (ca[2] >= NEAR && cb[2] >= NEAR && cc[2] >= NEAR) {
-          this.fill(toPixel(ca), toPixel(cb), toPixel(cc), rgb);
+          fill(eye, toPixel(ca), toPixel(cb), toPixel(cc), rgb, up);
           continue;
         }
         // Partly behind the camera (the table seen from the wrist): draw the visible part as a fan.
         const poly = clipNear([ca, cb, cc]).map(toPixel);
-        for (let k = 1; k + 1 < poly.length; k++) this.fill(poly[0]!, poly[k]!, poly[k + 1]!, rgb);
+        for (let k = 1; k + 1 < poly.length; k++) fill(eye, poly[0]!, poly[k]!, poly[k + 1]!, rgb, up);
       }
     }
+    this.shade(toWorld);
     return { width: W, height: H, data: this.color.slice() };
   }
 
-  /**
-   * Fills a screen-space triangle (pixel x, pixel y, depth). Edge functions and 1/depth are affine in
-   * screen space, so they are stepped per pixel; the depth buffer holds 1/depth (larger = nearer).
-   */
-  private fill(a: V3, b: V3, c: V3, rgb: V3): void {
-    const { width: W, height: H } = this;
-    const minX = Math.max(0, Math.floor(Math.min(a[0], b[0], c[0])));
-    const maxX = Math.min(W - 1, Math.ceil(Math.max(a[0], b[0], c[0])));
-    const minY = Math.max(0, Math.floor(Math.min(a[1], b[1], c[1])));
-    const maxY = Math.min(H - 1, Math.ceil(Math.max(a[1], b[1], c[1])));
-    const area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-    if (Math.abs(area) < 1e-9 || minX > maxX || minY > maxY) return;
-    const inv = 1 / area;
-    // Barycentric weights: w0 = ((b.x - px)(c.y - py) - (b.y - py)(c.x - px)) / area, likewise w1; w2 = 1 - w0 - w1.
-    const w0dx = (b[1] - c[1]) * inv;
-    const w1dx = (c[1] - a[1]) * inv;
-    const [za, zb, zc] = [1 / a[2], 1 / b[2], 1 / c[2]];
-    const r = Math.round(255 * Math.min(1, rgb[0]));
-    const gg = Math.round(255 * Math.min(1, rgb[1]));
-    const bb = Math.round(255 * Math.min(1, rgb[2]));
-    const depth = this.depth;
-    const color = this.color;
-    for (let y = minY; y <= maxY; y++) {
-      const py = y + 0.5;
-      const px0 = minX + 0.5;
-      let w0 = ((b[0] - px0) * (c[1] - py) - (b[1] - py) * (c[0] - px0)) * inv;
-      let w1 = ((c[0] - px0) * (a[1] - py) - (c[1] - py) * (a[0] - px0)) * inv;
-      for (let x = minX; x <= maxX; x++, w0 += w0dx, w1 += w1dx) {
-        const w2 = 1 - w0 - w1;
-        if (w0 < 0 || w1 < 0 || w2 < 0) continue;
-        const invZ = w0 * za + w1 * zb + w2 * zc;
+  /** Darkens every upward-facing pixel with something above it in the shadow map. */
+  private shade(toWorld: (px: number, py: number, depth: number) => V3): void {
+    const { width: W, height: H, depth, facesUp, color, shadowMap } = this;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
         const i = y * W + x;
-        if (invZ <= depth[i]!) continue;
-        depth[i] = invZ;
-        color[i * 3] = r;
-        color[i * 3 + 1] = gg;
-        color[i * 3 + 2] = bb;
+        if (!facesUp[i]) continue;
+        const p = toWorld(x + 0.5, y + 0.5, 1 / depth[i]!);
+        const u = Math.floor((p[0] - SHADOW.x0) / SHADOW.cell);
+        const v = Math.floor((p[1] - SHADOW.y0) / SHADOW.cell);
+        if (u < 0 || v < 0 || u >= SHADOW.nx || v >= SHADOW.ny) continue;
+        if (shadowMap[v * SHADOW.nx + u]! - 1 <= p[2] + SHADOW_BIAS) continue;
+        for (let c = 0; c < 3; c++) color[i * 3 + c] = Math.round(color[i * 3 + c]! * SHADOW_LIGHT);
       }
+    }
+  }
+}
+
+/**
+ * Fills a screen-space triangle (pixel x, pixel y, depth) into `t`. Edge functions and 1/depth are
+ * affine in screen space, so they are stepped per pixel; the depth buffer holds 1/depth (larger =
+ * nearer). Without `rgb` only the depth is written (the shadow map).
+ */
+function fill(t: Target, a: V3, b: V3, c: V3, rgb: V3 | null, up: boolean): void {
+  const { width: W, height: H, depth, color, facesUp } = t;
+  const minX = Math.max(0, Math.floor(Math.min(a[0], b[0], c[0])));
+  const maxX = Math.min(W - 1, Math.ceil(Math.max(a[0], b[0], c[0])));
+  const minY = Math.max(0, Math.floor(Math.min(a[1], b[1], c[1])));
+  const maxY = Math.min(H - 1, Math.ceil(Math.max(a[1], b[1], c[1])));
+  const area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+  if (Math.abs(area) < 1e-9 || minX > maxX || minY > maxY) return;
+  const inv = 1 / area;
+  // Barycentric weights: w0 = ((b.x - px)(c.y - py) - (b.y - py)(c.x - px)) / area, likewise w1; w2 = 1 - w0 - w1.
+  const w0dx = (b[1] - c[1]) * inv;
+  const w1dx = (c[1] - a[1]) * inv;
+  const [za, zb, zc] = [1 / a[2], 1 / b[2], 1 / c[2]];
+  const r = rgb ? Math.round(255 * Math.min(1, rgb[0])) : 0;
+  const gg = rgb ? Math.round(255 * Math.min(1, rgb[1])) : 0;
+  const bb = rgb ? Math.round(255 * Math.min(1, rgb[2])) : 0;
+  for (let y = minY; y <= maxY; y++) {
+    const py = y + 0.5;
+    const px0 = minX + 0.5;
+    let w0 = ((b[0] - px0) * (c[1] - py) - (b[1] - py) * (c[0] - px0)) * inv;
+    let w1 = ((c[0] - px0) * (a[1] - py) - (c[1] - py) * (a[0] - px0)) * inv;
+    for (let x = minX; x <= maxX; x++, w0 += w0dx, w1 += w1dx) {
+      const w2 = 1 - w0 - w1;
+      if (w0 < 0 || w1 < 0 || w2 < 0) continue;
+      const invZ = w0 * za + w1 * zb + w2 * zc;
+      const i = y * W + x;
+      if (invZ <= depth[i]!) continue;
+      depth[i] = invZ;
+      if (!rgb || !color || !facesUp) continue;
+      color[i * 3] = r;
+      color[i * 3 + 1] = gg;
+      color[i * 3 + 2] = bb;
+      facesUp[i] = up ? 1 : 0;
     }
   }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { TabletopEnv } from './env.js';
 import { expertPolicy, runEpisode } from './episode.js';
 import { EXPERT_SPEED } from './expert.js';
-import { AGENT_VIEW, projector } from './render.js';
+import { AGENT_VIEW, projector, Rasterizer, type GeomPose } from './render.js';
 import { FINGER_OPEN } from './scene.js';
 import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
 
@@ -104,6 +104,31 @@ test('the renderer draws an object in its color where its center projects', asyn
     assert.ok(!(img.data[(Math.floor(py) * 64 + far) * 3]! > 100 && img.data[(Math.floor(py) * 64 + far) * 3 + 1]! < 30));
   }
   big.dispose();
+});
+
+test('an overhead lamp shadows the table straight below a raised box, and nothing else', () => {
+  const size = 96;
+  const raster = new Rasterizer(size, size);
+  const identity = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  const table: GeomPose = { type: 6, size: [0.45, 0.35, 0.02], pos: [0, 0, -0.02], mat: identity, rgba: [0.7, 0.6, 0.5, 1] };
+  const box = (z: number): GeomPose => ({ type: 6, size: [0.03, 0.03, 0.01], pos: [0.05, 0, z], mat: identity, rgba: [0, 0, 1, 1] });
+  const project = projector(AGENT_VIEW, size, size);
+  const at = (img: { data: Uint8Array }, p: readonly number[]) => {
+    const [x, y] = project(p);
+    const i = Math.floor(y) * size + Math.floor(x);
+    return Array.from(img.data.subarray(i * 3, i * 3 + 3));
+  };
+  const bare = raster.render([table], AGENT_VIEW);
+  for (const z of [0.08, 0.2]) {
+    const img = raster.render([table, box(z)], AGENT_VIEW);
+    const below = at(img, [0.05, 0, 0]);
+    const lit = at(bare, [0.05, 0, 0]);
+    below.forEach((c, k) => assert.ok(Math.abs(c - lit[k]! * 0.55) <= 1, `table below the box at ${z} m: ${below} vs lit ${lit}`));
+    // Beside the shadow the table is as bright as without the box, and the box's own top is not shadowed.
+    assert.deepEqual(at(img, [-0.15, 0, 0]), at(bare, [-0.15, 0, 0]));
+    const top = at(img, [0.05, 0, z + 0.01]);
+    assert.ok(top[2]! > 200, `the box top is lit: ${top}`);
+  }
 });
 
 test('suites have ten tasks with LIBERO step limits and 50 distinct initial states; bad input is refused clearly', () => {
