@@ -27,3 +27,14 @@ test('acceptance is tracked per action dimension, whatever depth of the tree dec
   assert.deepEqual(t.estimates(0, 1), t.estimates(9, 1));
   assert.equal(t.estimates(0, 1)[0]![0], 0.5);
 });
+
+test('a dimension needs evidence until it has been drafted 16 times, whatever the outcome', () => {
+  const t = new AcceptanceTracker(7);
+  const tree = chain();
+  assert.ok(t.needsEvidence(2));
+  for (let i = 0; i < 15; i++) t.record(tree, [0], 2);
+  assert.ok(t.needsEvidence(2), 'rejections are evidence too, but 15 are not enough');
+  t.record(tree, [0], 2);
+  assert.ok(!t.needsEvidence(2));
+  assert.ok(t.needsEvidence(3), 'a cycle rejected at its first depth says nothing of the next dimension');
+});

@@ -11,6 +11,7 @@ import type { DraftTree } from './draft-tree.js';
 export class AcceptanceTracker {
   private static readonly PRIOR = [0.5, 0.15, 0.08, 0.05, 0.03, 0.02, 0.01, 0.01];
   private static readonly PRIOR_WEIGHT = 4;
+  private static readonly MIN_EVIDENCE = 16;
   private readonly attempts: number[];
   private readonly hits: number[][];
 
@@ -34,6 +35,15 @@ export class AcceptanceTracker {
       const rank = children.findIndex(({ i }) => i === path[j]);
       if (rank >= 0) this.hits[dim]![rank] = (this.hits[dim]![rank] ?? 0) + 1;
     }
+  }
+
+  /**
+   * Whether dimension `dim` has been drafted too few times to judge the draft on it. Tree sizing on
+   * the prior alone can choose no draft at all, and a cycle without draft tokens records nothing:
+   * the decoder drafts one token anyway until this evidence exists, so a good draft is found out.
+   */
+  needsEvidence(dim: number): boolean {
+    return (this.attempts[dim] ?? 0) < AcceptanceTracker.MIN_EVIDENCE;
   }
 
   /**

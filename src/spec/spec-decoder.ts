@@ -143,7 +143,8 @@ export class SpecDecoder implements ActionDecoder {
   private shapeFor(n: number, left: number): TreeShape {
     if (this.opts.tree !== 'auto') return { ...this.opts.tree, depth: Math.min(this.opts.tree.depth, left) };
     const costs = this.costs!;
-    return chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
+    const shape = chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
+    return shape.depth === 0 && this.tracker.needsEvidence(n) ? { depth: 1, topK: 1, totalTokens: 2 } : shape;
   }
 
   /**
