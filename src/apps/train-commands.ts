@@ -20,8 +20,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--size <px>', 'frame size stored', positiveInt, 128)
     .option('--every <k>', 'keep every k-th step', positiveInt, 2)
     .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
+    .option('--no-shadows', 'render without the overhead lamp\'s shadows (frames as before shadows existed)')
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; out: string }) => {
       const store = await collectDemonstrations({
         suites: parseSuites(o.suite),
         episodesPerTask: o.episodes,
@@ -29,6 +30,7 @@ export function registerTrainCommands(program: Command): void {
         size: o.size,
         every: o.every,
         noise: o.noise,
+        shadows: o.shadows,
         onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : ' (one failed: skipped)'}   `),
       });
       const stats = storeActionStats(store);

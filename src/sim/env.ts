@@ -44,6 +44,8 @@ export interface EnvOptions {
   imageSize?: number;
   /** Also render the wrist camera into each observation. */
   wristView?: boolean;
+  /** Shadows from the overhead lamp (default on). */
+  shadows?: boolean;
 }
 
 /**
@@ -70,7 +72,7 @@ export class TabletopEnv {
   ) {
     this.imageSize = opts.imageSize ?? 256;
     this.wristView = opts.wristView ?? false;
-    this.raster = new Rasterizer(this.imageSize, this.imageSize);
+    this.raster = new Rasterizer(this.imageSize, this.imageSize, opts.shadows ?? true);
   }
 
   /** A world rendering `imageSize`-pixel frames (a number for backward compatibility, or options). */

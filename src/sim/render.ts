@@ -179,6 +179,8 @@ export class Rasterizer {
   constructor(
     readonly width: number,
     readonly height: number,
+    /** Cast the overhead lamp's shadows (off reproduces frames rendered before shadows existed). */
+    readonly shadows = true,
   ) {
     this.color = new Uint8Array(width * height * 3);
     this.depth = new Float32Array(width * height);
@@ -218,7 +220,7 @@ export class Rasterizer {
         const b = world(t[1]!);
         const c = world(t[2]!);
         // Below the table top a triangle can shadow nothing (every upward surface is above it).
-        if (a[2] > SHADOW_BIAS || b[2] > SHADOW_BIAS || c[2] > SHADOW_BIAS) fill(lamp, toShadowCell(a), toShadowCell(b), toShadowCell(c), null, false);
+        if (this.shadows && (a[2] > SHADOW_BIAS || b[2] > SHADOW_BIAS || c[2] > SHADOW_BIAS)) fill(lamp, toShadowCell(a), toShadowCell(b), toShadowCell(c), null, false);
         const n = norm(cross(sub(b, a), sub(c, a)));
         if (dot(n, sub(a, cam.eye)) >= 0) continue; // back face
         const shade = 0.45 + 0.55 * Math.max(0, dot(n, light));
@@ -236,7 +238,7 @@ export class Rasterizer {
         for (let k = 1; k + 1 < poly.length; k++) fill(eye, poly[0]!, poly[k]!, poly[k + 1]!, rgb, up);
       }
     }
-    this.shade(toWorld);
+    if (this.shadows) this.shade(toWorld);
     return { width: W, height: H, data: this.color.slice() };
   }
 

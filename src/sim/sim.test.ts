@@ -129,6 +129,8 @@ test('an overhead lamp shadows the table straight below a raised box, and nothin
     const top = at(img, [0.05, 0, z + 0.01]);
     assert.ok(top[2]! > 200, `the box top is lit: ${top}`);
   }
+  const unlit = new Rasterizer(size, size, false).render([table, box(0.08)], AGENT_VIEW);
+  assert.deepEqual(at(unlit, [0.05, 0, 0]), at(bare, [0.05, 0, 0]), 'without shadows the table below the box is as lit as with no box');
 });
 
 test('suites have ten tasks with LIBERO step limits and 50 distinct initial states; bad input is refused clearly', () => {

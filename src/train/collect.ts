@@ -18,6 +18,8 @@ export interface CollectOptions {
    * recovers from small deviations (DART) instead of only ever seeing its perfect path.
    */
   noise?: number;
+  /** Render the overhead lamp's shadows (default on; off reproduces datasets from before shadows). */
+  shadows?: boolean;
   onEpisode?: (done: number, total: number, success: boolean) => void;
 }
 
@@ -28,7 +30,7 @@ export interface CollectOptions {
  */
 export async function collectDemonstrations(opts: CollectOptions): Promise<EpisodeStore> {
   const store = EpisodeStore.open(opts.out, { width: opts.size, height: opts.size });
-  const env = await TabletopEnv.create(256);
+  const env = await TabletopEnv.create({ imageSize: 256, shadows: opts.shadows ?? true });
   const every = opts.every ?? 1;
   const maxEpisodes = TRAINING_STATES.end - TRAINING_STATES.first;
   if (!Number.isInteger(opts.episodesPerTask) || opts.episodesPerTask < 1 || opts.episodesPerTask > maxEpisodes) throw new Error(`episodes per task must be 1..${maxEpisodes}, got ${opts.episodesPerTask}`);
