@@ -103,23 +103,22 @@ function meshScale(g: GeomPose): V3 {
 /** Nearest depth drawn (m): geometry closer to the camera is clipped away. */
 const NEAR = 0.01;
 
-/** A camera's view transform: world -> camera space [right, up, depth], and camera space -> pixel [x, y, depth]. */
-function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly number[]) => V3; toPixel: (c: V3) => V3; toWorld: (px: number, py: number, depth: number) => V3 } {
+/** A camera's orthonormal basis (right, up, forward) and focal length in pixels for an image H pixels high. */
+function cameraBasis(cam: Camera, H: number): { right: V3; up: V3; fwd: V3; f: number } {
   const fwd = norm(sub(cam.target, cam.eye));
   const right = norm(cross(fwd, [0, 0, 1]));
-  const up = cross(right, fwd);
-  const f = (1 / Math.tan((cam.fovy * Math.PI) / 360)) * (H / 2);
+  return { right, up: cross(right, fwd), fwd, f: (1 / Math.tan((cam.fovy * Math.PI) / 360)) * (H / 2) };
+}
+
+/** A camera's view transform: world -> camera space [right, up, depth], and camera space -> pixel [x, y, depth]. */
+function viewOf(cam: Camera, W: number, H: number): { toCamera: (p: readonly number[]) => V3; toPixel: (c: V3) => V3 } {
+  const { right, up, fwd, f } = cameraBasis(cam, H);
   return {
     toCamera: (p) => {
       const d: V3 = [p[0]! - cam.eye[0], p[1]! - cam.eye[1], p[2]! - cam.eye[2]];
       return [dot(d, right), dot(d, up), dot(d, fwd)];
     },
     toPixel: (c) => [W / 2 + (c[0] * f) / c[2], H / 2 - (c[1] * f) / c[2], c[2]],
-    toWorld: (px, py, depth) => {
-      const cx = ((px - W / 2) * depth) / f;
-      const cy = (-(py - H / 2) * depth) / f;
-      return [0, 1, 2].map((i) => cam.eye[i]! + right[i]! * cx + up[i]! * cy + fwd[i]! * depth) as V3;
-    },
   };
 }
 
@@ -201,7 +200,7 @@ export class Rasterizer {
     const eye: Target = { width: W, height: H, depth: this.depth, color: this.color, facesUp: this.facesUp };
     const lamp: Target = { width: SHADOW.nx, height: SHADOW.ny, depth: this.shadowMap };
     const light = norm([0.3, -0.5, 1]);
-    const { toCamera, toPixel, toWorld } = viewOf(cam, W, H);
+    const { toCamera, toPixel } = viewOf(cam, W, H);
     // Orthographic straight down: fill interpolates the third coordinate's inverse, so pass 1/(z + 1).
     const toShadowCell = (p: V3): V3 => [(p[0] - SHADOW.x0) / SHADOW.cell, (p[1] - SHADOW.y0) / SHADOW.cell, 1 / (p[2] + 1)];
     for (const g of geoms) {
@@ -238,22 +237,29 @@ export class Rasterizer {
         for (let k = 1; k + 1 < poly.length; k++) fill(eye, poly[0]!, poly[k]!, poly[k + 1]!, rgb, up);
       }
     }
-    if (this.shadows) this.shade(toWorld);
+    if (this.shadows) this.shade(cam);
     return { width: W, height: H, data: this.color.slice() };
   }
 
   /** Darkens every upward-facing pixel with something above it in the shadow map. */
-  private shade(toWorld: (px: number, py: number, depth: number) => V3): void {
+  private shade(cam: Camera): void {
     const { width: W, height: H, depth, facesUp, color, shadowMap } = this;
+    // A pixel's world point is eye + depth · (fwd + right·(px - W/2)/f - up·(py - H/2)/f).
+    const { right, up, fwd, f } = cameraBasis(cam, H);
     for (let y = 0; y < H; y++) {
+      const sy = -(y + 0.5 - H / 2) / f;
       for (let x = 0; x < W; x++) {
         const i = y * W + x;
         if (!facesUp[i]) continue;
-        const p = toWorld(x + 0.5, y + 0.5, 1 / depth[i]!);
-        const u = Math.floor((p[0] - SHADOW.x0) / SHADOW.cell);
-        const v = Math.floor((p[1] - SHADOW.y0) / SHADOW.cell);
+        const sx = (x + 0.5 - W / 2) / f;
+        const d = 1 / depth[i]!;
+        const px = cam.eye[0] + d * (fwd[0] + right[0] * sx + up[0] * sy);
+        const py = cam.eye[1] + d * (fwd[1] + right[1] * sx + up[1] * sy);
+        const pz = cam.eye[2] + d * (fwd[2] + right[2] * sx + up[2] * sy);
+        const u = Math.floor((px - SHADOW.x0) / SHADOW.cell);
+        const v = Math.floor((py - SHADOW.y0) / SHADOW.cell);
         if (u < 0 || v < 0 || u >= SHADOW.nx || v >= SHADOW.ny) continue;
-        if (shadowMap[v * SHADOW.nx + u]! - 1 <= p[2] + SHADOW_BIAS) continue;
+        if (shadowMap[v * SHADOW.nx + u]! - 1 <= pz + SHADOW_BIAS) continue;
         for (let c = 0; c < 3; c++) color[i * 3 + c] = Math.round(color[i * 3 + c]! * SHADOW_LIGHT);
       }
     }
