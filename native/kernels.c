@@ -235,12 +235,49 @@ void sv_layer_norm_grad(const float *x, const float *w, const float *g, float *d
   free(stats);
 }
 
+/*
+ * cos and sin of pos·theta^(-2i/headDim) for positions 0..rope_rows-1, in double as computed before the
+ * table existed (so results are bit-identical); every layer's q and k at a position share them.
+ * Grows on demand; called from the addon's one JS thread only.
+ */
+static double *rope_table = NULL;
+static int rope_rows = 0, rope_half = 0;
+static double rope_theta = 0;
+
+static const double *rope_angles(int maxPos, int headDim, double theta) {
+  int half = headDim / 2;
+  if (half != rope_half || theta != rope_theta) rope_rows = 0;
+  if (maxPos < rope_rows) return rope_table;
+  int rows = maxPos + 1 > 2 * rope_rows ? maxPos + 1 : 2 * rope_rows;
+  double *t = realloc(rope_table, sizeof(double) * 2 * (size_t)rows * (half > 0 ? half : 1));
+  if (!t) return NULL;
+  for (int p = rope_rows; p < rows; p++)
+    for (int i = 0; i < half; i++) {
+      double angle = p * pow(theta, (-2.0 * i) / headDim);
+      t[2 * ((size_t)p * half + i)] = cos(angle);
+      t[2 * ((size_t)p * half + i) + 1] = sin(angle);
+    }
+  rope_table = t, rope_rows = rows, rope_half = half, rope_theta = theta;
+  return t;
+}
+
 void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, int headDim, double theta) {
-  int half = headDim / 2, width = nHeads * headDim;
+  int half = headDim / 2, width = nHeads * headDim, maxPos = 0, minPos = 0;
+  for (int t = 0; t < T; t++) {
+    maxPos = pos[t] > maxPos ? pos[t] : maxPos;
+    minPos = pos[t] < minPos ? pos[t] : minPos;
+  }
+  /* Negative positions (the backward pass rotates back) and huge ones are computed directly. */
+  const double *table = minPos >= 0 && maxPos < (1 << 20) ? rope_angles(maxPos, headDim, theta) : NULL;
   for (int t = 0; t < T; t++) {
     for (int i = 0; i < half; i++) {
-      double angle = pos[t] * pow(theta, (-2.0 * i) / headDim);
-      double cs = cos(angle), sn = sin(angle);
+      double cs, sn;
+      if (table) {
+        cs = table[2 * ((size_t)pos[t] * half + i)], sn = table[2 * ((size_t)pos[t] * half + i) + 1];
+      } else {
+        double angle = pos[t] * pow(theta, (-2.0 * i) / headDim);
+        cs = cos(angle), sn = sin(angle);
+      }
       for (int h = 0; h < nHeads; h++) {
         size_t p = (size_t)t * width + (size_t)h * headDim + i;
         double x1 = x[p], x2 = x[p + half];
@@ -251,9 +288,51 @@ void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, 
   }
 }
 
+/*
+ * e^(hi + lo) for 16 lanes, hi + lo within about [-87, 88]: Cody-Waite reduction by n·ln2 (n·LN2_HI is
+ * exact, so hi - n·LN2_HI loses nothing even when hi is large), a degree-7 Taylor polynomial on
+ * |r| <= ln2/2 (truncation under 1e-8 relative), then a scale by 2^n. lo carries what does not fit in
+ * hi (e.g. the rounding error of a square), so callers keep their full precision. Below -87.5 gives 0,
+ * above 88.5 infinity.
+ */
+static inline __m512 exp_sum512(__m512 hi, __m512 lo) {
+  const __m512 ln2_hi = _mm512_set1_ps(0.693359375f), ln2_lo = _mm512_set1_ps(-2.12194440e-4f);
+  __m512 x = _mm512_add_ps(hi, lo);
+  __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.5f), _CMP_LT_OQ);
+  __mmask16 over = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.5f), _CMP_GT_OQ);
+  hi = _mm512_mask_blend_ps(under | over, hi, _mm512_setzero_ps());
+  lo = _mm512_mask_blend_ps(under | over, lo, _mm512_setzero_ps());
+  x = _mm512_add_ps(hi, lo);
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, ln2_hi, hi);
+  r = _mm512_add_ps(r, lo);
+  r = _mm512_fnmadd_ps(n, ln2_lo, r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  __m512 e = _mm512_scalef_ps(p, n);
+  e = _mm512_mask_blend_ps(under, e, _mm512_setzero_ps());
+  return _mm512_mask_blend_ps(over, e, _mm512_set1_ps(INFINITY));
+}
+
+/* Lanes [i, i+16) of n: all of them, or the tail's mask. */
+static inline __mmask16 lanes(size_t i, size_t n) {
+  return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+}
+
 void sv_silu(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
-  for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + expf(-x[i]));
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = lanes(i, n);
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    __m512 e = exp_sum512(_mm512_sub_ps(_mm512_setzero_ps(), v), _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(out + i, m, _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+  }
 }
 
 void sv_gelu_tanh(const float *x, size_t n, float *out) {
@@ -261,8 +340,9 @@ void sv_gelu_tanh(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i++) {
     float v = x[i];
-    /* 0.5·v·(1 + tanh(u)) written as v·sigmoid(2u): the same function, without cancellation for v << 0. */
-    out[i] = v / (1.0f + expf(-2.0f * c * (v + 0.044715f * v * v * v)));
+    /* 0.5·v·(1 + tanh(u)) written as v·sigmoid(2u): the same function, without cancellation for v << 0;
+       2u in double, whose float rounding alone would cost 1e-5 of relative precision at v = -9. */
+    out[i] = (float)(v / (1.0 + exp(-2.0 * c * (v + 0.044715 * (double)v * v * v))));
   }
 }
 
@@ -293,26 +373,55 @@ void sv_gelu_erf_grad(const float *x, const float *g, size_t n, float *out) {
   }
 }
 
+/*
+ * 0.5·x·erfc(-x/√2), with erfc(z) for z = |x|/√2 as t·e^(-z² + P(t)), t = 1 / (1 + z/2) (the
+ * Chebyshev fit of Numerical Recipes' erfcc: under 1.2e-7 relative error for every z >= 0); z² goes
+ * into the exponential as an exact hi + lo pair. For x >= 0, erfc(-z) = 2 - erfc(z).
+ */
 void sv_gelu_erf(const float *x, size_t n, float *out) {
+  static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
+                              0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
 #pragma omp parallel for if (n >= PAR_MIN)
-  for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = lanes(i, n);
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    __m512 z = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.70710678118654752f));
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    __m512 p = _mm512_set1_ps(c[9]);
+    for (int j = 8; j >= 0; j--) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c[j]));
+    /* z² = x²/2 from x itself: rounding z first would cost 1e-5 of relative precision at |x| = 12. */
+    __m512 xx = _mm512_mul_ps(v, v);
+    __m512 zz = _mm512_mul_ps(xx, _mm512_set1_ps(0.5f));
+    __m512 zzLo = _mm512_mul_ps(_mm512_fmsub_ps(v, v, xx), _mm512_set1_ps(0.5f));
+    __m512 e = _mm512_mul_ps(t, exp_sum512(_mm512_sub_ps(_mm512_setzero_ps(), zz), _mm512_sub_ps(p, zzLo)));
+    __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
+    e = _mm512_mask_sub_ps(e, pos, _mm512_set1_ps(2.0f), e);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), e));
+  }
 }
 
 /* One row of softmax in place semantics (x may equal out); an all -inf row gives zeros. */
 static void softmax_row(const float *x, float *out, int cols) {
-  float max = -INFINITY;
-  for (int j = 0; j < cols; j++) max = x[j] > max ? x[j] : max;
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  for (int j = 0; j < cols; j += 16) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), lanes(j, cols), x + j));
+  float max = _mm512_reduce_max_ps(vmax);
   if (max == -INFINITY) {
     memset(out, 0, sizeof(float) * (size_t)cols);
     return;
   }
-  double sum = 0;
-  for (int j = 0; j < cols; j++) {
-    out[j] = expf(x[j] - max);
-    sum += out[j];
+  __m512 sum = _mm512_setzero_ps(), vm = _mm512_set1_ps(max);
+  for (int j = 0; j < cols; j += 16) {
+    __mmask16 m = lanes(j, cols);
+    __m512 e = exp_sum512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm), _mm512_setzero_ps());
+    e = _mm512_maskz_mov_ps(m, e);
+    _mm512_mask_storeu_ps(out + j, m, e);
+    sum = _mm512_add_ps(sum, e);
   }
-  float inv = (float)(1.0 / sum);
-  for (int j = 0; j < cols; j++) out[j] *= inv;
+  __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (int j = 0; j < cols; j += 16) {
+    __mmask16 m = lanes(j, cols);
+    _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, out + j), inv));
+  }
 }
 
 void sv_softmax(const float *x, float *out, int rows, int cols) {
