@@ -30,7 +30,8 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
 
   test('matmul, plain and transposed B, odd sizes and single rows', () => {
     for (let trial = 0; trial < 60; trial++) {
-      const M = trial % 5 === 0 ? 1 : randomInt(rand, 1, 70);
+      // Every row-count regime of the native product: one row, skinny (2..16), panel blocks of 64 (17..256), OpenBLAS beyond.
+      const M = trial % 5 === 0 ? 1 : trial % 7 === 0 ? randomInt(rand, 100, 300) : randomInt(rand, 1, 70);
       const N = randomInt(rand, 1, 97);
       const K = randomInt(rand, 1, 300);
       for (const transB of [false, true]) {
