@@ -2,8 +2,8 @@
 # Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
 # expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
 # kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 2.3 hours on a 2-core machine (the two collects half an hour on one
-# core, train-vla 1.7 hours, train-draft 10 minutes); run it in the background:
+# from runs/vla/checkpoint). About 4 hours on a 2-core machine (the three collects 1.3 hours on one
+# core, train-vla 2.3 hours, train-draft 10 minutes); run it in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,15 +18,22 @@ mkdir -p "$RUNS"
 # (-, 0 or +) decided by the noise, so 75% of consecutive labels differ and the x and y tokens
 # stayed near chance; the lines below replay that run exactly (seed 1, 16 samples a step, the
 # model shape and image head of DEFAULT_SMALL_VLA; the schedule was shortened twice to fit a session).
-node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --noise 0.1 --out "$RUNS/data-dart"
+# Those first stages ran before the renderer had shadows, hence --no-shadows.
+node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --noise 0.1 --no-shadows --out "$RUNS/data-dart"
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-dart" --out "$RUNS/vla" --steps 4600 --until 600 --batch 16 --lr 1e-3 --seed 1
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-dart" --out "$RUNS/vla" --steps 4000 --until 1000 --batch 16 --lr 1e-3 --seed 1
-node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data"
+node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --no-shadows --out "$RUNS/data"
 node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --steps 3600 --batch 16 --lr 1e-3 --seed 1
 
-node dist/src/apps/cli.js train-draft --model "$RUNS/vla" --data "$RUNS/data" --out "$RUNS/draft" --samples 4000 --steps 1500 --lr 5e-4 --seed 1
+# Then the overhead lamp's shadows (they show the hand's height; without them the policy descended
+# onto the table and never closed): the same demonstrations rendered with shadows, and the model
+# above fine-tuned on them as a new run (--init-from: a fresh schedule and optimizer).
+node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data-lamp"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-lamp" --steps 1500 --batch 16 --lr 1e-3 --seed 1 --init-from "$RUNS/vla"
+
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla-lamp" --data "$RUNS/data-lamp" --out "$RUNS/draft" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
 
 mkdir -p "$OUT/target" "$OUT/draft"
-cp "$RUNS"/vla/config.json "$RUNS"/vla/model.safetensors "$RUNS"/vla/tokenizer.json "$RUNS"/vla/tokenizer_config.json "$OUT/target/"
+cp "$RUNS"/vla-lamp/config.json "$RUNS"/vla-lamp/model.safetensors "$RUNS"/vla-lamp/tokenizer.json "$RUNS"/vla-lamp/tokenizer_config.json "$OUT/target/"
 cp "$RUNS"/draft/* "$OUT/draft/"
 echo "wrote $OUT"
