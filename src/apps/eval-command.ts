@@ -117,7 +117,7 @@ export function registerEvalCommands(program: Command): void {
 
   program
     .command('demo')
-    .description('The main job, offline, in a few minutes: the default VLA and its draft head (models/default; a random pair when absent) on a few tasks of every suite with ar, strict and relaxed:9 side by side; prints the table and writes an HTML report.')
+    .description('The main job, offline, in a few minutes: the default VLA and its draft head (models/default; a random pair when absent) on a few tasks of every suite with ar, strict, relaxed:9 (the paper method) and relaxed:9+prior (the previous action tokens verified in the prefill) side by side; prints the table and writes an HTML report.')
     .option('--tasks <n>', 'tasks per suite', positiveInt, 2)
     .option('--trials <n>', 'initial states per task', positiveInt, 2)
     .option('--workers <n>', 'worker processes', positiveInt, availableParallelism())
@@ -125,7 +125,7 @@ export function registerEvalCommands(program: Command): void {
     .action(async (o: { tasks: number; trials: number; workers: number; out: string }) => {
       let model = join(DEFAULT_MODEL_DIR, 'target');
       let draft = join(DEFAULT_MODEL_DIR, 'draft');
-      const decoders = ['ar', 'strict', 'relaxed:9'];
+      const decoders = ['ar', 'strict', 'relaxed:9', 'relaxed:9+prior'];
       mkdirSync(o.out, { recursive: true });
       if (!existsSync(join(model, 'config.json')) || !existsSync(join(draft, 'config.json'))) {
         // No trained pair in this checkout: show the mechanism on random weights, and say so.
