@@ -18,46 +18,66 @@ function tile(x: Tensor, T: number): Tensor {
   return out;
 }
 
-function medianMs(fn: () => void, reps: number): number {
-  fn();
-  const times: number[] = [];
+/**
+ * Best times of `a` and `b` over `reps` alternating runs (after one warm-up each): interference only
+ * ever adds time, and alternating puts drift on both sides of the ratio alike.
+ */
+function bestPairMs(a: () => void, b: () => void, reps: number): [number, number] {
+  a();
+  b();
+  let ta = Infinity;
+  let tb = Infinity;
   for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    fn();
-    times.push(performance.now() - t);
+    let t = performance.now();
+    a();
+    ta = Math.min(ta, performance.now() - t);
+    t = performance.now();
+    b();
+    tb = Math.min(tb, performance.now() - t);
   }
-  return times.sort((a, b) => a - b)[reps >> 1]!;
+  return [ta, tb];
+}
+
+/** Costs made non-decreasing in the token count: a forward over more tokens never costs less (what is left of noise otherwise makes big trees look free). */
+function monotone(curve: Map<number, number>): Map<number, number> {
+  let floor = 0;
+  return new Map([...curve].sort((x, y) => x[0] - y[0]).map(([k, v]) => [k, (floor = Math.max(floor, v))]));
 }
 
 /**
  * Measures on this machine what a verify pass of T tokens costs after `prefix`, and what a draft
- * round of K tokens costs: the inputs of tree sizing. Uses scratch caches; takes a few dozen forwards.
+ * round of K tokens costs: the inputs of tree sizing. Uses scratch caches; takes about a hundred forwards.
  */
 export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: Tensor, candidates: { first: number; count: number }, Ts = [1, 2, 4, 8, 16, 32], Ks = [1, 2, 4, 8], reps = 5): CostCurves {
   const P = prefix.rows;
   const cache = new KvCache(target.cfg.nLayers, target.kvWidth, P + Math.max(...Ts));
   target.forward(prefix, positionsFrom(0, P), causalMask(0, P), cache, { logits: 'none' });
-  const stepMs = (T: number) => {
+  const step = (T: number) => {
     const x = tile(prefix, T);
-    return medianMs(() => {
+    return () => {
       target.forward(x, positionsFrom(P, T), causalMask(P, T), cache);
       cache.truncate(P);
-    }, reps);
+    };
   };
-  const one = stepMs(1);
-  const targetCurve = new Map(Ts.map((T) => [T, T === 1 ? 1 : stepMs(T) / one]));
+  const stepOne = step(1);
+  const pairs = Ts.map((T) => bestPairMs(stepOne, step(T), reps));
+  const one = Math.min(...pairs.map(([o]) => o));
+  const targetCurve = monotone(new Map(Ts.map((T, i) => [T, T === 1 ? 1 : Math.max(1, pairs[i]![1] / pairs[i]![0])])));
 
   draft.cache.truncate(0);
   draft.forward(prefix, prefix, positionsFrom(0, P), causalMask(0, P));
   const draftRound = (K: number) => {
     const x = tile(prefix, K);
-    return medianMs(() => {
+    return () => {
       const out = draft.forward(x, x, positionsFrom(P, K), causalMask(P, K));
       for (let i = 0; i < K; i++) draft.propose(out.slice(i, i + 1), K, candidates);
       draft.cache.truncate(P);
-    }, reps);
+    };
   };
-  const draftCurve = new Map(Ks.map((K) => [K, draftRound(K) / one]));
+  const draftCurve = monotone(new Map(Ks.map((K) => {
+    const [o, d] = bestPairMs(stepOne, draftRound(K), reps);
+    return [K, d / o];
+  })));
   draft.cache.truncate(0);
   return { target: targetCurve, draft: draftCurve, targetStepMs: one };
 }

@@ -5,7 +5,7 @@ import type { DraftHead } from './draft-head.js';
 import { growDraftTree, type DraftTree, type TreeShape } from './draft-tree.js';
 import { AcceptanceTracker } from './acceptance-tracker.js';
 import { measureCostCurves, type CostCurves } from './cost-curve.js';
-import { chooseTreeShape } from './tree-sizing.js';
+import { chooseTreeShape, exploreUnknownDepth } from './tree-sizing.js';
 import { verifyTree } from './verify-tree.js';
 
 export interface SpecDecoderOptions {
@@ -144,7 +144,7 @@ export class SpecDecoder implements ActionDecoder {
     if (this.opts.tree !== 'auto') return { ...this.opts.tree, depth: Math.min(this.opts.tree.depth, left) };
     const costs = this.costs!;
     const shape = chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
-    return shape.depth === 0 && this.tracker.needsEvidence(n) ? { depth: 1, topK: 1, totalTokens: 2 } : shape;
+    return exploreUnknownDepth(shape, Array.from({ length: left }, (_, d) => this.tracker.needsEvidence(n + d)));
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseTreeShape, expectedAccepted, interpolateCost } from './tree-sizing.js';
+import { chooseTreeShape, expectedAccepted, exploreUnknownDepth, interpolateCost } from './tree-sizing.js';
 
 const flat = new Map([[1, 1], [64, 1.05]]);
 const linear = new Map([[1, 1], [64, 64]]);
@@ -36,4 +36,17 @@ test('wider trees are chosen when the draft ranks the right token lower', () => 
   const spread = Array.from({ length: 6 }, () => [0.3, 0.3, 0.3]);
   const shape = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: spread, maxDepth: 4 });
   assert.ok(shape.topK >= 3, `topK ${shape.topK}`);
+});
+
+test('a tree that stops above a dimension without evidence is extended through it, and only then', () => {
+  const chain3 = { depth: 3, topK: 1, totalTokens: 4 };
+  // Depth 4 decodes a dimension never drafted: the chain goes one deeper to reach it.
+  assert.deepEqual(exploreUnknownDepth(chain3, [false, false, false, true, false]), { depth: 4, topK: 1, totalTokens: 5 });
+  // An unknown dimension the tree already reaches, or none at all: the sized tree stands.
+  assert.deepEqual(exploreUnknownDepth(chain3, [false, true, false, true]), chain3);
+  assert.deepEqual(exploreUnknownDepth(chain3, [false, false, false, false]), chain3);
+  // No draft chosen and the next dimension unknown: one token is drafted (top-1).
+  assert.deepEqual(exploreUnknownDepth({ depth: 0, topK: 1, totalTokens: 1 }, [true, true]), { depth: 1, topK: 1, totalTokens: 2 });
+  // A wider tree keeps its width.
+  assert.deepEqual(exploreUnknownDepth({ depth: 1, topK: 3, totalTokens: 4 }, [false, false, true]), { depth: 3, topK: 3, totalTokens: 10 });
 });

@@ -72,3 +72,17 @@ export function chooseTreeShape(inputs: SizingInputs): SizedTree {
   }
   return best;
 }
+
+/**
+ * Extends a sized tree down to the first depth whose dimension has too little evidence
+ * (`unknown[d]`: depth d + 1 decodes a dimension drafted too rarely to judge). Sizing on the prior
+ * alone stops a tree above such a dimension, which then only ever comes as the bonus token and is
+ * never drafted, so its estimate never leaves the prior: drafting through it once in a while is
+ * how the tracker learns that, say, a rotation that never moves is always accepted.
+ */
+export function exploreUnknownDepth(shape: TreeShape, unknown: readonly boolean[]): TreeShape {
+  const first = unknown.indexOf(true);
+  if (first < 0 || first < shape.depth) return shape;
+  const topK = shape.depth === 0 ? 1 : shape.topK;
+  return { depth: first + 1, topK, totalTokens: 1 + topK * (first + 1) };
+}
