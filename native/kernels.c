@@ -27,6 +27,11 @@
 /* How many tiles ahead skinny_tile prefetches weight rows: without it, weights streaming in from L3 arrive at a few GB/s. */
 #define SKINNY_PREFETCH 2
 
+/* Lanes [i, i+16) of n: all of them, or the tail's mask. */
+static inline __mmask16 lanes(size_t i, size_t n) {
+  return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+}
+
 /*
  * c[m0.., j0..] = a[m0..] · b[j0..]ᵀ for one register tile: each weight vector is loaded once and used for
  * TILE_M rows of a. Rows past the edge (mb < TILE_M, nb < TILE_N) read a valid row again and their
@@ -40,7 +45,7 @@ static void skinny_tile(const float *a, const float *b, float *c, int m0, int mb
   for (int i = 0; i < TILE_M; i++)
     for (int j = 0; j < TILE_N; j++) acc[i][j] = _mm512_setzero_ps();
   for (int k = 0; k < K; k += 16) {
-    __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+    __mmask16 m = lanes(k, K);
     __m512 bv[TILE_N];
     for (int j = 0; j < TILE_N; j++) {
       bv[j] = _mm512_maskz_loadu_ps(m, br[j] + k);
@@ -92,8 +97,7 @@ static inline __attribute__((always_inline)) void panel_tile(const float *ap, co
   /* Lane l of acc[v][j] is c[16v + l, n0 + j]: scattered down the column. */
   __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
   for (int v = 0; v < MV; v++) {
-    int left = rows - 16 * v;
-    __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+    __mmask16 m = lanes(16 * v, rows);
     for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
   }
 }
@@ -387,11 +391,6 @@ static inline __m512 exp_sum512(__m512 hi, __m512 lo) {
   __m512 e = _mm512_scalef_ps(p, n);
   e = _mm512_mask_blend_ps(under, e, _mm512_setzero_ps());
   return _mm512_mask_blend_ps(over, e, _mm512_set1_ps(INFINITY));
-}
-
-/* Lanes [i, i+16) of n: all of them, or the tail's mask. */
-static inline __mmask16 lanes(size_t i, size_t n) {
-  return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
 }
 
 void sv_silu(const float *x, size_t n, float *out) {

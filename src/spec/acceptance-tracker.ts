@@ -39,8 +39,9 @@ export class AcceptanceTracker {
 
   /**
    * Whether dimension `dim` has been drafted too few times to judge the draft on it. Tree sizing on
-   * the prior alone can choose no draft at all, and a cycle without draft tokens records nothing:
-   * the decoder drafts one token anyway until this evidence exists, so a good draft is found out.
+   * the prior alone can stop a tree above it (or choose no draft at all), and a dimension never
+   * drafted records nothing: the decoder extends its trees through such a dimension until this
+   * evidence exists (exploreUnknownDepth), so a good draft is found out.
    */
   needsEvidence(dim: number): boolean {
     return (this.attempts[dim] ?? 0) < AcceptanceTracker.MIN_EVIDENCE;
