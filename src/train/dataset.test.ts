@@ -45,9 +45,15 @@ test('a store resumes after a crash: indexed episodes stay, unindexed leftovers 
     assert.ok(again.has('spatial', 1, 2) && !again.has('spatial', 2, 4));
     assert.deepEqual(readdirSync(dir).sort(), ['index.json', 'spatial-t0-i0.bin', 'spatial-t1-i2.bin']);
     assert.deepEqual(again.read(again.index.episodes[1]!), episode(1, 4));
+    const onDisk = again.openOnDisk(again.index.episodes[1]!);
+    const { frames, ...rest } = episode(1, 4);
+    assert.deepEqual({ ...onDisk, frame: undefined, steps: undefined }, { ...rest, frame: undefined, steps: undefined });
+    frames.forEach((f, i) => assert.deepEqual(onDisk.frame(i), f));
+    assert.throws(() => onDisk.frame(4), /no frame 4 \(4 steps\)/);
     assert.throws(() => EpisodeStore.open(dir, { width: 8, height: 8 }), /holds 4x3 frames/);
     truncateSync(join(dir, 'spatial-t0-i0.bin'), 20);
     assert.throws(() => again.read(again.index.episodes[0]!), /spatial-t0-i0.bin: (truncated header|.*truncated or corrupt)/);
+    assert.throws(() => again.openOnDisk(again.index.episodes[0]!), /spatial-t0-i0.bin: (truncated header|.*truncated or corrupt)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

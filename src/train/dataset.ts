@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 
@@ -71,27 +71,45 @@ export function encodeEpisode(ep: Episode): Uint8Array {
   return out;
 }
 
+type EpisodeHeader = Omit<Episode, 'frames' | 'actions'> & { steps: number };
+
+/**
+ * The header of an episode file from its first bytes (at least up to the end of the header) and its
+ * total size: where the frames and actions lie. Refuses files whose size does not match.
+ */
+function parseHeader(bytes: Uint8Array, fileSize: number, name: string): { h: EpisodeHeader; framesAt: number; frameBytes: number } {
+  if (bytes.length < 8 || Buffer.from(bytes.subarray(0, 4)).toString() !== MAGIC) throw new Error(`${name}: not a spec-vla episode file`);
+  const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+  if (8 + hlen > fileSize || 8 + hlen > bytes.length) throw new Error(`${name}: truncated header`);
+  const h = JSON.parse(Buffer.from(bytes.subarray(8, 8 + hlen)).toString()) as EpisodeHeader;
+  const frameBytes = h.width * h.height * 3;
+  const need = 8 + hlen + h.steps * (frameBytes + ACTION_DIM * 4);
+  if (fileSize !== need) throw new Error(`${name}: ${fileSize} bytes, expected ${need} (truncated or corrupt)`);
+  return { h, framesAt: 8 + hlen, frameBytes };
+}
+
+function readActions(bytes: Uint8Array, steps: number): Float32Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: steps }, (_, i) => Float32Array.from({ length: ACTION_DIM }, (_, j) => view.getFloat32((i * ACTION_DIM + j) * 4, true)));
+}
+
 export function decodeEpisode(data: Uint8Array, name = 'episode'): Episode {
   // A plain Uint8Array view, so that frames come out as Uint8Array copies even from a Buffer.
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8 || Buffer.from(bytes.subarray(0, 4)).toString() !== MAGIC) throw new Error(`${name}: not a spec-vla episode file`);
-  const hlen = view.getUint32(4, true);
-  if (8 + hlen > bytes.length) throw new Error(`${name}: truncated header`);
-  const h = JSON.parse(Buffer.from(bytes.subarray(8, 8 + hlen)).toString()) as Omit<Episode, 'frames' | 'actions'> & { steps: number };
-  const frameBytes = h.width * h.height * 3;
-  const need = 8 + hlen + h.steps * (frameBytes + ACTION_DIM * 4);
-  if (bytes.length !== need) throw new Error(`${name}: ${bytes.length} bytes, expected ${need} (truncated or corrupt)`);
-  let off = 8 + hlen;
-  const frames: Uint8Array[] = [];
-  for (let i = 0; i < h.steps; i++, off += frameBytes) frames.push(bytes.slice(off, off + frameBytes));
-  const actions: Float32Array[] = [];
-  for (let i = 0; i < h.steps; i++) {
-    const a = new Float32Array(ACTION_DIM);
-    for (let j = 0; j < ACTION_DIM; j++, off += 4) a[j] = view.getFloat32(off, true);
-    actions.push(a);
-  }
+  const { h, framesAt, frameBytes } = parseHeader(bytes, bytes.length, name);
+  const frames = Array.from({ length: h.steps }, (_, i) => bytes.slice(framesAt + i * frameBytes, framesAt + (i + 1) * frameBytes));
+  const actions = readActions(bytes.subarray(framesAt + h.steps * frameBytes), h.steps);
   return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, frames, actions };
+}
+
+/**
+ * An episode on disk without its frames in memory: the actions, and `frame(i)` reading one frame
+ * from the file. Training samples a few frames a step from thousands of episodes; holding them all
+ * as objects filled the heap with gigabytes of buffers and halved the training rate.
+ */
+export interface EpisodeOnDisk extends Omit<Episode, 'frames'> {
+  steps: number;
+  frame(i: number): Uint8Array;
 }
 
 /** A dataset folder: append episodes, read them back, resume after a crash. */
@@ -137,6 +155,30 @@ export class EpisodeStore {
 
   read(entry: DatasetIndexEntry): Episode {
     return decodeEpisode(readFileSync(join(this.dir, entry.file)), entry.file);
+  }
+
+  /** The episode's header and actions now, its frames one at a time on demand (see EpisodeOnDisk). */
+  openOnDisk(entry: DatasetIndexEntry): EpisodeOnDisk {
+    const path = join(this.dir, entry.file);
+    const readAt = (at: number, n: number): Uint8Array => {
+      const fd = openSync(path, 'r');
+      try {
+        const out = new Uint8Array(n);
+        if (readSync(fd, out, 0, n, at) !== n) throw new Error(`${entry.file}: short read (file changed?)`);
+        return out;
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const size = statSync(path).size;
+    const hlen = size < 8 ? 0 : new DataView(readAt(0, 8).buffer).getUint32(4, true);
+    const { h, framesAt, frameBytes } = parseHeader(readAt(0, Math.min(size, 8 + hlen)), size, entry.file);
+    const actions = readActions(readAt(framesAt + h.steps * frameBytes, h.steps * ACTION_DIM * 4), h.steps);
+    const frame = (i: number): Uint8Array => {
+      if (!Number.isInteger(i) || i < 0 || i >= h.steps) throw new Error(`${entry.file}: no frame ${i} (${h.steps} steps)`);
+      return readAt(framesAt + i * frameBytes, frameBytes);
+    };
+    return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, steps: h.steps, actions, frame };
   }
 }
 

@@ -40,13 +40,22 @@ export class AdamW {
     this.step++;
     const bc1 = 1 - this.beta1 ** this.step;
     const bc2 = 1 - this.beta2 ** this.step;
+    // Constants hoisted into locals: this loop runs over every parameter each step (15 M in the
+    // default model), and property loads inside it made it a fifth of a training step.
+    const [b1, b2, eps] = [this.beta1, this.beta2, this.eps];
+    const decay = 1 - this.lr * this.weightDecay;
+    const stepSize = this.lr / bc1;
+    const invBc2 = 1 / bc2;
     this.params.forEach((p, k) => {
-      const [w, m, v, g] = [p.value.data, this.m[k]!, this.v[k]!, p.grad?.data];
+      const [w, m, v] = [p.value.data, this.m[k]!, this.v[k]!];
+      const g = p.grad?.data ?? new Float32Array(w.length);
       for (let i = 0; i < w.length; i++) {
-        const gi = g ? g[i]! : 0;
-        m[i] = this.beta1 * m[i]! + (1 - this.beta1) * gi;
-        v[i] = this.beta2 * v[i]! + (1 - this.beta2) * gi * gi;
-        w[i] = w[i]! * (1 - this.lr * this.weightDecay) - (this.lr * (m[i]! / bc1)) / (Math.sqrt(v[i]! / bc2) + this.eps);
+        const gi = g[i]!;
+        const mi = b1 * m[i]! + (1 - b1) * gi;
+        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i]! * decay - (stepSize * mi) / (Math.sqrt(vi * invBc2) + eps);
       }
       p.grad = null;
     });
@@ -70,11 +79,19 @@ export class AdamW {
 /** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
 export function clipGradNorm(params: Var[], maxNorm: number): number {
   let ss = 0;
-  for (const p of params) if (p.grad) for (const g of p.grad.data) ss += g * g;
+  for (const p of params) {
+    if (!p.grad) continue;
+    const g = p.grad.data;
+    for (let i = 0; i < g.length; i++) ss += g[i]! * g[i]!;
+  }
   const norm = Math.sqrt(ss);
   if (norm > maxNorm) {
     const s = maxNorm / norm;
-    for (const p of params) if (p.grad) for (let i = 0; i < p.grad.size; i++) p.grad.data[i] *= s;
+    for (const p of params) {
+      if (!p.grad) continue;
+      const g = p.grad.data;
+      for (let i = 0; i < g.length; i++) g[i] = g[i]! * s;
+    }
   }
   return norm;
 }

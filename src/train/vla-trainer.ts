@@ -187,23 +187,37 @@ export class VlaTrainer {
     return tape.linear(h, p('language_model.lm_head.weight'));
   }
 
-  /** Frames of a store as training examples: prompt ids and the action tokens of the normalized action. */
-  private frames(store: EpisodeStore, stats: NormStats): Frame[] {
-    const out: Frame[] = [];
-    for (const e of store.index.episodes) {
-      const ep = store.read(e);
-      const prompt = this.tokenizer.promptIds(ep.instruction);
-      ep.frames.forEach((f, i) => {
-        const action = normalizeAction(toDatasetAction(ep.actions[i]!), stats);
-        out.push({ image: { width: ep.width, height: ep.height, data: f }, prompt, actionTokens: this.actions.encode(action) });
+  /**
+   * The frames of a store as training examples, kept as flat arrays (episode, frame, 7 action tokens
+   * each): the images stay on disk until a step draws them. Tens of thousands of small objects per
+   * example made every garbage collection (several a step) walk them all.
+   */
+  private examples(store: EpisodeStore, stats: NormStats): { count: number; draw: (k: number) => Frame } {
+    const episodes = store.index.episodes.map((e) => store.openOnDisk(e));
+    const count = episodes.reduce((n, ep) => n + ep.steps, 0);
+    const episodeOf = new Int32Array(count);
+    const frameOf = new Int32Array(count);
+    const tokens = new Int32Array(count * 7);
+    let k = 0;
+    episodes.forEach((ep, e) => {
+      ep.actions.forEach((a, i) => {
+        episodeOf[k] = e;
+        frameOf[k] = i;
+        tokens.set(this.actions.encode(normalizeAction(toDatasetAction(a), stats)), 7 * k++);
       });
-    }
-    return out;
+    });
+    // Only what drawing needs outlives this function (not the per-step action arrays).
+    const sources = episodes.map(({ width, height, frame, instruction }) => ({ width, height, frame, prompt: this.tokenizer.promptIds(instruction) }));
+    const draw = (k: number): Frame => {
+      const { width, height, frame, prompt } = sources[episodeOf[k]!]!;
+      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)) };
+    };
+    return { count, draw };
   }
 
   train(store: EpisodeStore, stats: NormStats, out: string, opts: VlaTrainingOptions): void {
-    const frames = this.frames(store, stats);
-    if (frames.length === 0) throw new Error('no training frames in the dataset');
+    const examples = this.examples(store, stats);
+    if (examples.count === 0) throw new Error('no training frames in the dataset');
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
     const resuming = existsSync(join(ckptDir, 'state.json'));
@@ -222,7 +236,7 @@ export class VlaTrainer {
       const rand = seededRandom(opts.seed * 1_000_003 + step);
       opt.lr = warmupCosine(step, opts.lr, Math.min(500, Math.floor(opts.steps / 20) + 1), opts.steps);
       const batch = Array.from({ length: opts.batch }, () => {
-        const f = frames[Math.floor(rand() * frames.length)]!;
+        const f = examples.draw(Math.floor(rand() * examples.count));
         return { ...f, image: augmentImage(f.image, rand) };
       });
       const tape = new Tape();
