@@ -15,6 +15,12 @@ export function nonNegative(value: string): number {
   return n;
 }
 
+export function probability(value: string): number {
+  const n = nonNegative(value);
+  if (n > 1) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
+  return n;
+}
+
 /** "all" or a comma-separated list of suite names. */
 export function parseSuites(value: string): SuiteName[] {
   const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VlaPolicy } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { duration, nonNegative, parseSuites, positiveInt } from './cli-args.js';
-import { saveDraftHead } from '../spec/index.js';
+import { duration, nonNegative, parseSuites, positiveInt, probability } from './cli-args.js';
+import { vlaSimPolicy } from './sim-policy.js';
+import { createDecoder, saveDraftHead } from '../spec/index.js';
+import { TRAINING_STATES } from '../sim/index.js';
 import { collectDemonstrations, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
@@ -21,8 +23,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--every <k>', 'keep every k-th step', positiveInt, 2)
     .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
     .option('--no-shadows', 'render without the overhead lamp\'s shadows (frames as before shadows existed)')
+    .option('--from-init <n>', `first training initial state (${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}); a later round takes states an earlier one did not`, positiveInt, TRAINING_STATES.first)
+    .option('--policy <dir>', 'DAgger: this model acts (AR decoding) and the expert labels every frame it reaches; episodes are kept whether or not they succeed')
+    .option('--expert-share <p>', 'with --policy: the share of steps on which the expert\'s action is executed instead', probability, 0.5)
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; out: string }) => {
+      const vla = o.policy ? VlaPolicy.load(o.policy) : null;
       const store = await collectDemonstrations({
         suites: parseSuites(o.suite),
         episodesPerTask: o.episodes,
@@ -31,7 +37,9 @@ export function registerTrainCommands(program: Command): void {
         every: o.every,
         noise: o.noise,
         shadows: o.shadows,
-        onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : ' (one failed: skipped)'}   `),
+        firstInit: o.fromInit,
+        learner: vla ? { policy: () => vlaSimPolicy(vla, createDecoder(vla, 'ar')).policy, expertShare: o.expertShare } : undefined,
+        onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : vla ? ' (one failed)' : ' (one failed: skipped)'}   `),
       });
       const stats = storeActionStats(store);
       writeFileSync(join(o.out, 'norm_stats.json'), JSON.stringify({ spec_vla_tabletop: { action: stats } }, null, 2));
@@ -42,7 +50,7 @@ export function registerTrainCommands(program: Command): void {
   program
     .command('train-vla')
     .description('Train the small Prismatic-shaped VLA (ViT -> projector -> Llama, OpenVLA prompt and action tokens) on a collected dataset; writes an OpenVLA-layout checkpoint. Checkpoints every few hundred steps; rerun the same command to resume.')
-    .requiredOption('--data <dir>', 'dataset folder from "spec-vla collect"')
+    .requiredOption('--data <dirs>', 'dataset folder from "spec-vla collect", or several separated by commas (e.g. demonstrations,dagger-round-1): frames drawn uniformly from all, action statistics from the first')
     .requiredOption('--out <dir>', 'output checkpoint folder')
     .option('--steps <n>', 'optimizer steps', positiveInt, 6000)
     .option('--batch <n>', 'samples per step', positiveInt, 16)
@@ -62,15 +70,16 @@ export function registerTrainCommands(program: Command): void {
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
     .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; ignored when --out already holds a checkpoint to resume')
     .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
-      const store = EpisodeStore.open(o.data, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize });
-      const statsPath = join(o.data, 'norm_stats.json');
+      const dirs = o.data.split(',');
+      const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
+      const statsPath = join(dirs[0]!, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
       const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead };
       if (cfg.imageSize % cfg.patchSize !== 0) throw new Error(`--patch must divide the image size ${cfg.imageSize}`);
       if (cfg.hidden % cfg.heads !== 0 || cfg.heads % cfg.kvHeads !== 0) throw new Error('--hidden must be a multiple of --heads, and --heads of --kv-heads');
       if (cfg.vitWidth % cfg.vitHeads !== 0) throw new Error(`--vit-width must be a multiple of ${cfg.vitHeads} (ViT heads)`);
-      const instructions = [...new Set(store.index.episodes.map((e) => e.instruction))];
+      const instructions = [...new Set(stores.flatMap((store) => store.index.episodes.map((e) => e.instruction)))];
       const trainer = new VlaTrainer(cfg, instructions, o.seed);
       if (o.exportTo) {
         const ckpt = join(o.out, 'checkpoint');
@@ -80,8 +89,8 @@ export function registerTrainCommands(program: Command): void {
         console.error(`wrote ${o.exportTo} (step ${step} of ${ckpt})`);
         return;
       }
-      console.error(`${trainer.params.count().toLocaleString()} parameters; ${store.index.episodes.length} episodes`);
-      trainer.train(store, stats, o.out, {
+      console.error(`${trainer.params.count().toLocaleString()} parameters; ${stores.reduce((n, store) => n + store.index.episodes.length, 0)} episodes`);
+      trainer.train(stores, stats, o.out, {
         steps: o.steps,
         batch: o.batch,
         lr: o.lr,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
 import { EXPERT_SPEED, expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
-import { noisy } from './collect.js';
+import { dagger, noisy } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
   const labels: number[][] = [];
@@ -33,4 +33,23 @@ test('the expert still succeeds under DART noise, and its labels stay clean expe
   // Clean labels are the expert's one speed or zero; the executed actions carry the noise.
   assert.ok(labels.every((a) => a.slice(0, 3).every((x) => x === 0 || Math.abs(x) === EXPERT_SPEED)));
   assert.ok(r.actions.some((a) => a.slice(0, 3).some((x) => x !== 0 && Math.abs(Math.abs(x) - EXPERT_SPEED) > 0.01)));
+});
+
+test('DAgger mixture: the learner acts on the other steps, the expert labels every frame until it is done', async () => {
+  const labels: (number[] | null)[] = [];
+  const label = [0.2, 0, 0, 0, 0, 0, 1];
+  const own = [0, 0, -0.2, 0, 0, 0, -1];
+  let done = false;
+  let learnerCalls = 0;
+  const policy = dagger(noisy(() => label, 0, seededRandom(1), labels), () => (learnerCalls++, own), 0.3, seededRandom(3), () => done, labels);
+  const executed: number[][] = [];
+  for (let i = 0; i < 1000; i++) executed.push(await policy({} as never, 'x'));
+  const expertSteps = executed.filter((a) => a.join() === label.join()).length;
+  assert.ok(expertSteps > 250 && expertSteps < 350, `expert executed on ${expertSteps} of 1000 steps`);
+  assert.equal(learnerCalls, 1000 - expertSteps, 'the learner runs only when its action is executed');
+  assert.ok(labels.length === 1000 && labels.every((l) => l?.join() === label.join()));
+  done = true;
+  await policy({} as never, 'x');
+  assert.equal(labels.length, 1001);
+  assert.equal(labels[1000], null, 'after the expert is done its frames carry no label');
 });

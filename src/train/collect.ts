@@ -1,6 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
-import { expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName } from '../sim/index.js';
+import { Expert, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
 import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -20,12 +20,22 @@ export interface CollectOptions {
   noise?: number;
   /** Render the overhead lamp's shadows (default on; off reproduces datasets from before shadows). */
   shadows?: boolean;
+  /** First training state (default TRAINING_STATES.first): a later round takes states no earlier round used. */
+  firstInit?: number;
+  /**
+   * DAgger: a policy that acts in the episode instead of the expert, except on a random `expertShare`
+   * of the steps. The expert still labels every frame, so the dataset holds the states the policy
+   * itself reaches (the hand stopped short of the object, stuck on the table) with the expert's way
+   * out of them. Episodes are kept whether or not they succeed.
+   */
+  learner?: { policy: (task: Task) => Policy; expertShare: number };
   onEpisode?: (done: number, total: number, success: boolean) => void;
 }
 
 /**
  * Runs the scripted experts over every task of the given suites and stores the successful
- * demonstrations: frames at the policy's input size, the instruction, and the env actions.
+ * demonstrations: frames at the policy's input size, the instruction, and the env actions (with a
+ * learner: the states it reaches, labelled by the expert).
  * Resumable: episodes already in the store are skipped.
  */
 export async function collectDemonstrations(opts: CollectOptions): Promise<EpisodeStore> {
@@ -34,33 +44,55 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
   const every = opts.every ?? 1;
   const maxEpisodes = TRAINING_STATES.end - TRAINING_STATES.first;
   if (!Number.isInteger(opts.episodesPerTask) || opts.episodesPerTask < 1 || opts.episodesPerTask > maxEpisodes) throw new Error(`episodes per task must be 1..${maxEpisodes}, got ${opts.episodesPerTask}`);
-  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, i) => ({ task, init: TRAINING_STATES.first + i }))));
+  const first = opts.firstInit ?? TRAINING_STATES.first;
+  if (!Number.isInteger(first) || first < TRAINING_STATES.first || first + opts.episodesPerTask > TRAINING_STATES.end) throw new Error(`training states run ${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}: cannot take ${opts.episodesPerTask} from ${first}`);
+  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, i) => ({ task, init: first + i }))));
   let done = 0;
   for (const { task, init } of jobs) {
     done++;
     if (store.has(task.suite, task.index, init)) continue;
-    const labels: number[][] = [];
-    const r = await runEpisode(env, task, init, noisy(expertPolicy(env, task, init), opts.noise ?? 0, seededRandom(task.index * 7919 + init), labels), { record: true });
+    const labels: (number[] | null)[] = [];
+    const rand = seededRandom(task.index * 7919 + init);
+    const expert = new Expert(env, task.scene(init), task.goals);
+    const demonstrator = noisy((obs) => expert.act(obs), opts.noise ?? 0, rand, labels);
+    const actor = opts.learner ? dagger(demonstrator, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : demonstrator;
+    const r = await runEpisode(env, task, init, actor, { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
-    if (!r.success) continue;
+    if (!r.success && !opts.learner) continue;
     const frames: Uint8Array[] = [];
     const actions: Float32Array[] = [];
     r.observations.forEach((obs, i) => {
-      if (i % every !== 0) return;
+      const label = labels[i];
+      if (i % every !== 0 || !label) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
-      actions.push(Float32Array.from(labels[i]!));
+      actions.push(Float32Array.from(label));
     });
-    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: true, width: opts.size, height: opts.size, frames, actions });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions });
   }
   return store;
 }
 
 /** Runs `expert` with Gaussian noise on the executed hand motion, recording the clean actions in `labels`. */
-export function noisy(expert: Policy, std: number, rand: () => number, labels: number[][]): Policy {
+export function noisy(expert: Policy, std: number, rand: () => number, labels: (number[] | null)[]): Policy {
   return async (obs, instruction) => {
     const clean = await expert(obs, instruction);
     labels.push(clean);
     return std > 0 ? clean.map((a, i) => (i < 3 ? a + std * gaussian(rand) : a)) : clean;
+  };
+}
+
+/**
+ * DAgger's mixture: the expert (which records its label) answers every frame; its action is executed
+ * on an `expertShare` of the steps and the learner's on the rest. Once the expert has run out of
+ * phases its "stand still" is no label for where the learner left things, so those frames' labels
+ * become null (not stored).
+ */
+export function dagger(expert: Policy, learner: Policy, expertShare: number, rand: () => number, expertDone: () => boolean, labels: (number[] | null)[]): Policy {
+  return async (obs, instruction) => {
+    const finished = expertDone();
+    const action = await expert(obs, instruction);
+    if (finished) labels[labels.length - 1] = null;
+    return rand() < expertShare ? action : learner(obs, instruction);
   };
 }
 

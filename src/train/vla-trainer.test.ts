@@ -39,7 +39,7 @@ test('the small VLA learns its demonstrations, exports in OpenVLA layout, and Vl
   const stats = statsOf(store);
   const trainer = new VlaTrainer(cfg, instructions, 3);
   const progress: { loss: number; tokenAccuracy: number }[] = [];
-  trainer.train(store, stats, join(root, 'model'), { steps: 60, batch: 4, lr: 3e-3, seed: 1, checkpointEvery: 30, unnormKey: 'toy', exportDtype: 'F32', onProgress: (p) => progress.push(p), progressEvery: 10 });
+  trainer.train([store], stats, join(root, 'model'), { steps: 60, batch: 4, lr: 3e-3, seed: 1, checkpointEvery: 30, unnormKey: 'toy', exportDtype: 'F32', onProgress: (p) => progress.push(p), progressEvery: 10 });
   assert.ok(progress[progress.length - 1]!.loss < progress[0]!.loss * 0.5, `loss ${progress.map((p) => p.loss.toFixed(2)).join(' ')}`);
   const policy = VlaPolicy.load(join(root, 'model'));
   const ep = store.read(store.index.episodes[1]!);
@@ -67,10 +67,10 @@ function trainKilledAndResumed(config: SmallVlaConfig, name: string, steps: numb
   const stats = statsOf(store);
   const opts = { steps, batch: 2, lr: 3e-3, seed: 5, checkpointEvery, unnormKey: 'toy', exportDtype: 'F32' as const };
   const whole = new VlaTrainer(config, instructions, 9);
-  whole.train(store, stats, join(root, `${name}-whole`), opts);
-  new VlaTrainer(config, instructions, 9).train(store, stats, join(root, `${name}-split`), { ...opts, stopAfter: killAt });
+  whole.train([store], stats, join(root, `${name}-whole`), opts);
+  new VlaTrainer(config, instructions, 9).train([store], stats, join(root, `${name}-split`), { ...opts, stopAfter: killAt });
   const resumed = new VlaTrainer(config, instructions, 9);
-  resumed.train(store, stats, join(root, `${name}-split`), opts);
+  resumed.train([store], stats, join(root, `${name}-split`), opts);
   for (const [param, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, resumed.params.get(param).value.data) < 1e-6, param);
   return { trainer: whole, out: join(root, `${name}-whole`) };
 }
@@ -84,16 +84,16 @@ test('--until stops a stage at an absolute step of the schedule, also when resum
   const stats = statsOf(store);
   const opts = { steps: 6, batch: 2, lr: 3e-3, seed: 3, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' as const };
   const out = join(root, 'until');
-  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4, stopAfter: 2 });
-  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4 });
-  new VlaTrainer(cfg, instructions, 7).train(store, stats, out, { ...opts, until: 4 });
+  new VlaTrainer(cfg, instructions, 7).train([store], stats, out, { ...opts, until: 4, stopAfter: 2 });
+  new VlaTrainer(cfg, instructions, 7).train([store], stats, out, { ...opts, until: 4 });
+  new VlaTrainer(cfg, instructions, 7).train([store], stats, out, { ...opts, until: 4 });
   const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')) as { step: number };
   assert.equal(state.step, 4, 'a rerun of the stage does not go past --until');
   assert.ok(!existsSync(join(out, 'config.json')), 'a stopped stage exports nothing');
   const staged = new VlaTrainer(cfg, instructions, 7);
-  staged.train(store, stats, out, opts);
+  staged.train([store], stats, out, opts);
   const whole = new VlaTrainer(cfg, instructions, 7);
-  whole.train(store, stats, join(root, 'until-whole'), opts);
+  whole.train([store], stats, join(root, 'until-whole'), opts);
   for (const [param, v] of whole.params.vars) assert.ok(maxAbsDiff(v.value.data, staged.params.get(param).value.data) < 1e-6, param);
 });
 
@@ -101,7 +101,7 @@ test('a checkpoint of a run in progress loads into a fresh trainer (for exportin
   const store = makeStore(join(root, 'data3'));
   const stats = statsOf(store);
   const running = new VlaTrainer(cfg, instructions, 4);
-  running.train(store, stats, join(root, 'progress'), { steps: 6, batch: 2, lr: 3e-3, seed: 2, checkpointEvery: 100, unnormKey: 'toy', stopAfter: 3 });
+  running.train([store], stats, join(root, 'progress'), { steps: 6, batch: 2, lr: 3e-3, seed: 2, checkpointEvery: 100, unnormKey: 'toy', stopAfter: 3 });
   const fresh = new VlaTrainer(cfg, instructions, 5);
   assert.deepEqual(fresh.loadCheckpointWeights(join(root, 'progress', 'checkpoint')), { step: 3, adamStep: 3, config: cfg });
   for (const [name, v] of running.params.vars) assert.deepEqual(fresh.params.get(name).value.data, v.value.data, name);
@@ -113,7 +113,7 @@ test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) t
   const store = makeStore(join(root, 'data-merge'));
   const stats = statsOf(store);
   const trainer = new VlaTrainer(merged, instructions, 6);
-  trainer.train(store, stats, join(root, 'merged'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  trainer.train([store], stats, join(root, 'merged'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
   assert.deepEqual(trainer.params.get('projector.fc1.weight').shape, [32, 4 * 16]);
   const policy = VlaPolicy.load(join(root, 'merged'));
   assert.equal(policy.config.vision[0]!.merge, 2);
@@ -139,7 +139,7 @@ test('the training-only image head is checkpointed and resumed but never exporte
   // The head's gradient reached the vision tower: its weights differ from a run without the head.
   const store = makeStore(join(root, 'data-plain'));
   const plain = new VlaTrainer(cfg, instructions, 9);
-  plain.train(store, statsOf(store), join(root, 'head-none'), { steps: 6, batch: 2, lr: 3e-3, seed: 5, checkpointEvery: 3, unnormKey: 'toy' });
+  plain.train([store], statsOf(store), join(root, 'head-none'), { steps: 6, batch: 2, lr: 3e-3, seed: 5, checkpointEvery: 3, unnormKey: 'toy' });
   assert.ok(maxAbsDiff(plain.params.get('projector.fc1.weight').value.data, whole.params.get('projector.fc1.weight').value.data) > 1e-4);
   assert.equal(VlaPolicy.load(out).predictAction({ width: 32, height: 32, data: store.read(store.index.episodes[0]!).frames[0]! }, instructions[0]!, { unnormKey: 'toy' }).tokens.length, 7);
 });
@@ -148,16 +148,16 @@ test('training can start from an exported model: its weights, not random ones; a
   const store = makeStore(join(root, 'data-init'));
   const stats = statsOf(store);
   const first = new VlaTrainer(cfg, instructions, 3);
-  first.train(store, stats, join(root, 'init-base'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  first.train([store], stats, join(root, 'init-base'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
   const second = new VlaTrainer(cfg, instructions, 8);
   second.initFromModel(join(root, 'init-base'));
   for (const [name, v] of first.params.vars) assert.deepEqual(second.params.get(name).value.data, v.value.data, name);
   // Through train(): a fresh run starts from the model, a resumed one from its checkpoint.
   const fine = new VlaTrainer(cfg, instructions, 8);
-  fine.train(store, stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'init-base'), stopAfter: 1 });
+  fine.train([store], stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'init-base'), stopAfter: 1 });
   for (const [name, v] of first.params.vars) assert.deepEqual(fine.params.get(name).value.data, v.value.data, name);
   const resumed = new VlaTrainer(cfg, instructions, 9);
-  resumed.train(store, stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'missing-model') });
+  resumed.train([store], stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'missing-model') });
   for (const [name, v] of first.params.vars) assert.deepEqual(resumed.params.get(name).value.data, v.value.data, name);
   assert.throws(() => new VlaTrainer(cfg, ['stack the green bowl'], 8).initFromModel(join(root, 'init-base')), /tokenizer\.json differs/);
   assert.throws(() => new VlaTrainer({ ...cfg, hidden: 16, intermediate: 32 }, instructions, 8).initFromModel(join(root, 'init-base')), /shape|\[/);

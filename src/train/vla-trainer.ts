@@ -192,8 +192,8 @@ export class VlaTrainer {
    * each): the images stay on disk until a step draws them. Tens of thousands of small objects per
    * example made every garbage collection (several a step) walk them all.
    */
-  private examples(store: EpisodeStore, stats: NormStats): { count: number; draw: (k: number) => Frame } {
-    const episodes = store.index.episodes.map((e) => store.openOnDisk(e));
+  private examples(stores: readonly EpisodeStore[], stats: NormStats): { count: number; draw: (k: number) => Frame } {
+    const episodes = stores.flatMap((store) => store.index.episodes.map((e) => store.openOnDisk(e)));
     const count = episodes.reduce((n, ep) => n + ep.steps, 0);
     const episodeOf = new Int32Array(count);
     const frameOf = new Int32Array(count);
@@ -215,8 +215,9 @@ export class VlaTrainer {
     return { count, draw };
   }
 
-  train(store: EpisodeStore, stats: NormStats, out: string, opts: VlaTrainingOptions): void {
-    const examples = this.examples(store, stats);
+  /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly. */
+  train(stores: readonly EpisodeStore[], stats: NormStats, out: string, opts: VlaTrainingOptions): void {
+    const examples = this.examples(stores, stats);
     if (examples.count === 0) throw new Error('no training frames in the dataset');
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
