@@ -67,7 +67,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
       frames.push(resize(obs.image, opts.size, opts.size).data);
       actions.push(Float32Array.from(label));
     });
-    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions }, { dagger: !!opts.learner });
   }
   return store;
 }

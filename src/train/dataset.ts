@@ -32,6 +32,8 @@ export interface DatasetIndexEntry {
   instruction: string;
   steps: number;
   success: boolean;
+  /** A DAgger episode (collect --policy): labels are the expert's, the motion mostly the policy's. */
+  dagger?: boolean;
 }
 
 export interface DatasetIndex {
@@ -145,11 +147,11 @@ export class EpisodeStore {
     return this.index.episodes.some((e) => e.suite === suite && e.task === task && e.init === init);
   }
 
-  append(ep: Episode): void {
+  append(ep: Episode, opts: { dagger?: boolean } = {}): void {
     if (ep.width !== this.index.width || ep.height !== this.index.height) throw new Error(`episode frames are ${ep.width}x${ep.height}, dataset is ${this.index.width}x${this.index.height}`);
     const file = `${ep.suite}-t${ep.task}-i${ep.init}.bin`;
     writeFileAtomic(join(this.dir, file), encodeEpisode(ep));
-    this.index.episodes.push({ file, suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, steps: ep.frames.length, success: ep.success });
+    this.index.episodes.push({ file, suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, steps: ep.frames.length, success: ep.success, ...(opts.dagger ? { dagger: true } : {}) });
     writeFileAtomic(join(this.dir, 'index.json'), JSON.stringify(this.index, null, 1));
   }
 

@@ -9,7 +9,7 @@ import { seededRandom } from '../ops/random.js';
 import { VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { VlaTrainer, type SmallVlaConfig } from './vla-trainer.js';
+import { VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -161,4 +161,29 @@ test('training can start from an exported model: its weights, not random ones; a
   for (const [name, v] of first.params.vars) assert.deepEqual(resumed.params.get(name).value.data, v.value.data, name);
   assert.throws(() => new VlaTrainer(cfg, ['stack the green bowl'], 8).initFromModel(join(root, 'init-base')), /tokenizer\.json differs/);
   assert.throws(() => new VlaTrainer({ ...cfg, hidden: 16, intermediate: 32 }, instructions, 8).initFromModel(join(root, 'init-base')), /shape|\[/);
+});
+
+test('waypoint targets: the hand motion summed up to the last frame before the gripper command changes, halved', () => {
+  const a = (x: number, y: number, z: number, g: number) => [x, y, z, 0, 0, 0, g];
+  const targets = waypointTargets([a(0.2, 0, -0.2, -1), a(0.2, 0.2, -0.2, -1), a(0, 0, 0, 1), a(0, 0, 0.2, 1), a(0.2, 0, 0.2, 1)]);
+  const expected = [[0.2, 0.1, -0.2], [0.1, 0.1, -0.1], [0.1, 0, 0.2], [0.1, 0, 0.2], [0.1, 0, 0.1]];
+  targets.forEach((t, i) => t.forEach((x, j) => assert.ok(Math.abs(x - expected[i]![j]!) < 1e-9, `frame ${i} axis ${j}: ${x}`)));
+});
+
+test('the waypoint head trains the decoder, is never exported, and skips DAgger episodes', () => {
+  const stats = statsOf(makeStore(join(root, 'data-wp-stats')));
+  const run = (name: string, config: SmallVlaConfig, dagger: boolean) => {
+    const store = makeStore(join(root, `data-${name}`));
+    if (dagger) store.index.episodes.forEach((e) => (e.dagger = true));
+    const trainer = new VlaTrainer(config, instructions, 9);
+    trainer.train([store], stats, join(root, name), { steps: 4, batch: 2, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+    return trainer;
+  };
+  const plain = run('wp-none', cfg, false);
+  const withHead = run('wp-head', { ...cfg, waypointHead: 1 }, false);
+  const daggerOnly = run('wp-dagger', { ...cfg, waypointHead: 1 }, true);
+  const w = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
+  assert.ok(maxAbsDiff(w(plain), w(withHead)) > 1e-5, 'the head did not change the decoder');
+  assert.equal(maxAbsDiff(w(plain), w(daggerOnly)), 0, 'DAgger episodes must give the head no target');
+  assert.ok(!readFileSync(join(root, 'wp-head', 'model.safetensors')).includes('training.'), 'the waypoint head leaked into the exported model');
 });

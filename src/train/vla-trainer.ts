@@ -35,6 +35,15 @@ export interface SmallVlaConfig {
    * thousands of steps while the decoder learns the action marginals. 0 or absent: none.
    */
   imageHead?: number;
+  /**
+   * Weight of a second training-only loss: from the decoder's state where it predicts the first
+   * action token, one linear layer regresses where the hand goes before the gripper next acts (the
+   * sum of the remaining demonstration actions up to then). The action tokens only say which way to
+   * move this step; this says how far, so the decoder has to find the instructed object in the
+   * image, which the action loss alone left unlearned (the policy moved the same way on every
+   * layout of a task). 0 or absent: none.
+   */
+  waypointHead?: number;
 }
 
 /**
@@ -47,7 +56,9 @@ const PAD = 64;
 const MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 const VIT = 'vision_backbone.featurizer.';
 /** Training-only parameters (never exported). */
-const IMAGE_HEAD = 'training.image_head.';
+const TRAINING_ONLY = 'training.';
+const IMAGE_HEAD = `${TRAINING_ONLY}image_head.`;
+const WAYPOINT_HEAD = `${TRAINING_ONLY}waypoint_head.`;
 
 export interface VlaTrainingOptions {
   steps: number;
@@ -66,8 +77,8 @@ export interface VlaTrainingOptions {
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
-  /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain. */
-  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
+  /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain; waypointHeadLoss likewise. */
+  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -75,6 +86,8 @@ interface Frame {
   image: RgbImage;
   prompt: readonly number[];
   actionTokens: readonly number[];
+  /** The waypoint head's target (x, y, z), or null where the labels are not what was executed (DAgger). */
+  waypoint?: readonly number[] | null;
 }
 
 /**
@@ -124,6 +137,10 @@ export class VlaTrainer {
       this.params.set(`${IMAGE_HEAD}weight`, init.normal([7 * N_BINS, tokens * d], 0.02));
       this.params.set(`${IMAGE_HEAD}bias`, init.zeros([7 * N_BINS]));
     }
+    if (cfg.waypointHead) {
+      this.params.set(`${WAYPOINT_HEAD}weight`, init.normal([3, d], 0.02));
+      this.params.set(`${WAYPOINT_HEAD}bias`, init.zeros([3]));
+    }
   }
 
   /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
@@ -165,6 +182,11 @@ export class VlaTrainer {
    * stays within each sample. Returns logits [7·batch, vocab] for the action positions, in sample order.
    */
   forwardBatch(tape: Tape, batch: readonly Frame[], projected: Var = this.encodeImages(tape, batch)): Var {
+    return tape.linear(this.decodeBatch(tape, batch, projected), this.params.get('language_model.lm_head.weight'));
+  }
+
+  /** The decoder's final (normalized) states [7·batch, hidden] at the positions that predict the action tokens. */
+  private decodeBatch(tape: Tape, batch: readonly Frame[], projected: Var): Var {
     const p = (n: string) => this.params.get(n);
     const nPatches = projected.value.rows / batch.length;
     const parts: Var[] = [];
@@ -183,8 +205,15 @@ export class VlaTrainer {
       end += n;
       return tape.sliceRows(x, end - 7, end);
     });
-    const h = tape.rmsNorm(actionRows.length === 1 ? actionRows[0]! : tape.concatRows(actionRows), p('language_model.model.norm.weight'), 1e-6);
-    return tape.linear(h, p('language_model.lm_head.weight'));
+    return tape.rmsNorm(actionRows.length === 1 ? actionRows[0]! : tape.concatRows(actionRows), p('language_model.model.norm.weight'), 1e-6);
+  }
+
+  /** The waypoint head's loss: smooth-L1 from each sample's state before its first action token (samples without a target skipped). */
+  private waypointHeadLoss(tape: Tape, hidden: Var, batch: readonly Frame[]): Var {
+    const first = tape.embedding(hidden, batch.map((_, b) => 7 * b));
+    const pred = tape.linear(first, this.params.get(`${WAYPOINT_HEAD}weight`), this.params.get(`${WAYPOINT_HEAD}bias`));
+    const target = Tensor.from(batch.flatMap((f) => f.waypoint ?? [0, 0, 0]), [batch.length, 3]);
+    return tape.smoothL1(pred, target, batch.map((f) => !!f.waypoint));
   }
 
   /**
@@ -193,16 +222,24 @@ export class VlaTrainer {
    * example made every garbage collection (several a step) walk them all.
    */
   private examples(stores: readonly EpisodeStore[], stats: NormStats): { count: number; draw: (k: number) => Frame } {
-    const episodes = stores.flatMap((store) => store.index.episodes.map((e) => store.openOnDisk(e)));
+    const entries = stores.flatMap((store) => store.index.episodes.map((e) => ({ store, e })));
+    const episodes = entries.map(({ store, e }) => store.openOnDisk(e));
     const count = episodes.reduce((n, ep) => n + ep.steps, 0);
     const episodeOf = new Int32Array(count);
     const frameOf = new Int32Array(count);
     const tokens = new Int32Array(count * 7);
+    const waypoints = new Float32Array(count * 3);
+    const hasWaypoint = new Uint8Array(count);
     let k = 0;
     episodes.forEach((ep, e) => {
+      const ahead = entries[e]!.e.dagger ? null : waypointTargets(ep.actions);
       ep.actions.forEach((a, i) => {
         episodeOf[k] = e;
         frameOf[k] = i;
+        if (ahead) {
+          waypoints.set(ahead[i]!, 3 * k);
+          hasWaypoint[k] = 1;
+        }
         tokens.set(this.actions.encode(normalizeAction(toDatasetAction(a), stats)), 7 * k++);
       });
     });
@@ -210,7 +247,8 @@ export class VlaTrainer {
     const sources = episodes.map(({ width, height, frame, instruction }) => ({ width, height, frame, prompt: this.tokenizer.promptIds(instruction) }));
     const draw = (k: number): Frame => {
       const { width, height, frame, prompt } = sources[episodeOf[k]!]!;
-      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)) };
+      const waypoint = hasWaypoint[k] ? Array.from(waypoints.subarray(3 * k, 3 * k + 3)) : null;
+      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint };
     };
     return { count, draw };
   }
@@ -228,6 +266,7 @@ export class VlaTrainer {
     const every = opts.progressEvery ?? 10;
     let lossSum = 0;
     let headLossSum = 0;
+    let waypointLossSum = 0;
     let correct = 0;
     const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
@@ -242,11 +281,17 @@ export class VlaTrainer {
       });
       const tape = new Tape();
       const projected = this.encodeImages(tape, batch);
-      const logits = this.forwardBatch(tape, batch, projected);
+      const hidden = this.decodeBatch(tape, batch, projected);
+      const logits = tape.linear(hidden, this.params.get('language_model.lm_head.weight'));
       const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
       const loss = tape.crossEntropy(logits, targets);
       const headLoss = this.cfg.imageHead ? this.imageHeadLoss(tape, projected, batch) : null;
-      tape.backward(headLoss ? tape.weightedSum([[loss, 1], [headLoss, this.cfg.imageHead!]]) : loss);
+      const waypointLoss = this.cfg.waypointHead ? this.waypointHeadLoss(tape, hidden, batch) : null;
+      const terms: [Var, number][] = [[loss, 1]];
+      if (headLoss) terms.push([headLoss, this.cfg.imageHead!]);
+      if (waypointLoss) terms.push([waypointLoss, this.cfg.waypointHead!]);
+      tape.backward(terms.length === 1 ? loss : tape.weightedSum(terms));
+      waypointLossSum += (waypointLoss?.value.data[0] ?? 0) * opts.batch;
       lossSum += loss.value.data[0]! * opts.batch;
       headLossSum += (headLoss?.value.data[0] ?? 0) * opts.batch;
       const predicted = argmax(logits.value);
@@ -261,9 +306,10 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
         headLossSum = 0;
+        waypointLossSum = 0;
         correct = 0;
         dimCorrect.fill(0);
         counted = 0;
@@ -323,7 +369,7 @@ export class VlaTrainer {
       throw new Error(`${dir}: its tokenizer.json differs from the vocabulary of this dataset's instructions; fine-tune on data with the same instructions`);
     }
     const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
-    for (const [n, v] of this.params.vars) if (!n.startsWith(IMAGE_HEAD)) v.value.data.set(weights.tensor(n, v.shape).data);
+    for (const [n, v] of this.params.vars) if (!n.startsWith(TRAINING_ONLY)) v.value.data.set(weights.tensor(n, v.shape).data);
   }
 
   /** Writes the trained model in OpenVLA's layout: config.json, model.safetensors (bf16), tokenizer files. */
@@ -344,7 +390,23 @@ export class VlaTrainer {
     writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2));
     writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(this.tokenizerFiles.tokenizer));
     writeFileSync(join(out, 'tokenizer_config.json'), JSON.stringify(this.tokenizerFiles.config, null, 2));
-    const weights = new Map([...this.params.vars].filter(([n]) => !n.startsWith(IMAGE_HEAD)).map(([n, v]) => [n, v.value]));
+    const weights = new Map([...this.params.vars].filter(([n]) => !n.startsWith(TRAINING_ONLY)).map(([n, v]) => [n, v.value]));
     writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(weights, dtype));
   }
+}
+
+/**
+ * The waypoint head's targets for one demonstration: at each frame, the sum of the hand motions
+ * (x, y, z) of this and the following frames up to the last one before the gripper command changes,
+ * halved (the expert moves 0.2 a step: one unit is about ten stored frames of motion).
+ */
+export function waypointTargets(actions: readonly ArrayLike<number>[]): number[][] {
+  const out: number[][] = new Array(actions.length);
+  for (let i = actions.length - 1; i >= 0; i--) {
+    const a = actions[i]!;
+    const next = actions[i + 1];
+    const own = [0.5 * a[0]!, 0.5 * a[1]!, 0.5 * a[2]!];
+    out[i] = next && Math.sign(next[6]!) === Math.sign(a[6]!) ? own.map((x, j) => x + out[i + 1]![j]!) : own;
+  }
+  return out;
 }
