@@ -53,6 +53,8 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
+  /** The target of the phase that chose the last action (null once every phase has run). */
+  aim: V3 | null = null;
 
   constructor(
     private readonly env: TabletopEnv,
@@ -178,7 +180,10 @@ export class Expert {
 
   act(obs: Observation): number[] {
     const eef = obs.state.eef as V3;
-    if (this.done) return [0, 0, 0, 0, 0, 0, this.phases.at(-1)?.grip ?? -1];
+    if (this.done) {
+      this.aim = null;
+      return [0, 0, 0, 0, 0, 0, this.phases.at(-1)?.grip ?? -1];
+    }
     const p = this.phases[this.phase]!;
     if (p.settle && fingersShow(obs.state.gripper, p.grip)) {
       // This frame already shows the fingers closed (or open): answer it with the next phase's action.
@@ -186,6 +191,7 @@ export class Expert {
       return this.act(obs);
     }
     this.target ??= p.to(this.env, eef);
+    this.aim = this.target;
     const err = this.target.map((t, i) => t - eef[i]!);
     const dist = Math.hypot(...err);
     const move = err.map((e) => (Math.abs(e) >= HALF_STEP ? Math.sign(e) * EXPERT_SPEED : 0));

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
 import { EXPERT_SPEED, expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
-import { dagger, noisy } from './collect.js';
+import { collectDemonstrations, dagger, noisy } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
   const labels: number[][] = [];
@@ -52,4 +55,32 @@ test('DAgger mixture: the learner acts on the other steps, the expert labels eve
   await policy({} as never, 'x');
   assert.equal(labels.length, 1001);
   assert.equal(labels[1000], null, 'after the expert is done its frames carry no label');
+});
+
+test('collected frames record where the hand is (between its dark fingertips) and where the expert aims', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svcollect-'));
+  try {
+    const store = await collectDemonstrations({ suites: ['object'], episodesPerTask: 1, out: dir, size: 64, every: 4 });
+    for (const e of store.index.episodes.slice(0, 3)) {
+      const ep = store.openOnDisk(e);
+      assert.equal(ep.points?.length, ep.steps);
+      const aims = new Set<string>();
+      ep.points!.forEach((p, i) => {
+        const [hx, hy, ax, ay] = p as [number, number, number, number];
+        assert.ok(hx >= 0 && hy >= 0 && ax >= 0 && ay >= 0, `${e.file} frame ${i}: ${p.join()}`);
+        aims.add(`${ax},${ay}`);
+        const f = ep.frame(i);
+        let dark = false;
+        for (let dy = -4; dy <= 4; dy++) for (let dx = -4; dx <= 4; dx++) {
+          const k = ((Math.round(hy) + dy) * 64 + Math.round(hx) + dx) * 3;
+          if (f[k]! < 90 && f[k + 1]! < 90 && f[k + 2]! < 90) dark = true;
+        }
+        assert.ok(dark, `${e.file} frame ${i}: no dark finger pixel within 4 px of the hand point (between the fingertips) ${hx},${hy}`);
+      });
+      // The object, then the basket, then below the rising hand: the aim moves with the phases.
+      assert.ok(aims.size >= 3, `${e.file}: ${aims.size} distinct aims`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
-import { Expert, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
+import { Expert, projector, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
 import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -52,24 +52,47 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     done++;
     if (store.has(task.suite, task.index, init)) continue;
     const labels: (number[] | null)[] = [];
+    const points: number[][] = [];
     const rand = seededRandom(task.index * 7919 + init);
     const expert = new Expert(env, task.scene(init), task.goals);
-    const demonstrator = noisy((obs) => expert.act(obs), opts.noise ?? 0, rand, labels);
+    const toPixel = projector(env.camera, opts.size, opts.size);
+    const demonstrator = noisy(
+      (obs) => {
+        const action = expert.act(obs);
+        // The aim is drawn where it meets the table: on the object, plate or drawer it is about, not in mid-air above it.
+        const aim = expert.aim && [expert.aim[0], expert.aim[1], TABLE_Z];
+        points.push([...pixelOf(toPixel, obs.state.eef, opts.size), ...pixelOf(toPixel, aim, opts.size)]);
+        return action;
+      },
+      opts.noise ?? 0,
+      rand,
+      labels,
+    );
     const actor = opts.learner ? dagger(demonstrator, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : demonstrator;
     const r = await runEpisode(env, task, init, actor, { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
     if (!r.success && !opts.learner) continue;
     const frames: Uint8Array[] = [];
     const actions: Float32Array[] = [];
+    const kept: number[][] = [];
     r.observations.forEach((obs, i) => {
       const label = labels[i];
       if (i % every !== 0 || !label) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
       actions.push(Float32Array.from(label));
+      kept.push(points[i]!);
     });
-    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions }, { dagger: !!opts.learner });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions, points: kept }, { dagger: !!opts.learner });
   }
   return store;
+}
+
+/** A world point's pixel in a size x size frame, rounded to a tenth; [-1, -1] when absent or out of view. */
+function pixelOf(toPixel: ReturnType<typeof projector>, p: readonly number[] | null, size: number): [number, number] {
+  if (!p) return [-1, -1];
+  const [x, y, depth] = toPixel(p);
+  if (depth <= 0 || x < 0 || y < 0 || x >= size || y >= size) return [-1, -1];
+  return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
 }
 
 /** Runs `expert` with Gaussian noise on the executed hand motion, recording the clean actions in `labels`. */

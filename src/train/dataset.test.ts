@@ -22,6 +22,9 @@ function episode(task: number, steps: number): Episode {
 test('episodes round-trip through the binary format', () => {
   const ep = episode(3, 5);
   assert.deepEqual(decodeEpisode(encodeEpisode(ep)), ep);
+  const withPoints = { ...ep, points: ep.frames.map((_, i) => [i, 2.5, -1, -1]) };
+  assert.deepEqual(decodeEpisode(encodeEpisode(withPoints)), withPoints);
+  assert.throws(() => encodeEpisode({ ...ep, points: [[1, 2, 3, 4]] }), /4 values for each of its 5 frames/);
 });
 
 test('corrupt episode files are refused with a clear error', () => {
@@ -29,6 +32,22 @@ test('corrupt episode files are refused with a clear error', () => {
   assert.throws(() => decodeEpisode(bytes.subarray(0, bytes.length - 3), 'x.bin'), /x.bin: 239 bytes, expected 242 \(truncated or corrupt\)/);
   assert.throws(() => decodeEpisode(Buffer.from('nope'), 'y.bin'), /y.bin: not a spec-vla episode file/);
   assert.throws(() => encodeEpisode({ ...episode(1, 2), actions: [new Float32Array(7)] }), /2 frames but 1 actions/);
+});
+
+test('an episode read from disk frame by frame carries its points', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svds-'));
+  try {
+    const store = EpisodeStore.open(dir, { width: 4, height: 3 });
+    const ep = { ...episode(2, 3), points: [[0, 1, 2, 3], [1, 1, 2, 3], [-1, -1, 2, 3]] };
+    store.append(ep);
+    store.append(episode(4, 2));
+    const [a, b] = store.index.episodes.map((e) => store.openOnDisk(e));
+    assert.deepEqual(a!.points, ep.points);
+    assert.deepEqual(a!.frame(2), ep.frames[2]);
+    assert.equal(b!.points, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a store resumes after a crash: indexed episodes stay, unindexed leftovers go', () => {

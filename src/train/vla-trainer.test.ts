@@ -17,14 +17,27 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const cfg: SmallVlaConfig = { imageSize: 32, patchSize: 16, vitWidth: 16, vitDepth: 3, vitHeads: 2, hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, vocabSize: 300 };
 const instructions = ['pick up the red block', 'put the blue can in the basket'];
 
-/** Two tasks whose images (a bright or a dark square) decide the actions. */
-function makeStore(dir: string): EpisodeStore {
+/**
+ * Two tasks whose images (a bright or a dark square) decide the actions. With `points`, frame i also
+ * shows a gray 10-pixel "hand" in quadrant i mod 4 (of the 4 patches of 16 px) and records it, and
+ * the aim in the next quadrant.
+ */
+function makeStore(dir: string, points = false): EpisodeStore {
   const store = EpisodeStore.open(dir, { width: 32, height: 32 });
   const rand = seededRandom(1);
+  const corner = (q: number): [number, number] => [(q % 2) * 16 + 8, Math.floor(q / 2) * 16 + 8];
   for (let task = 0; task < 2; task++) {
-    const frames = Array.from({ length: 12 }, () => Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (task ? 220 : 30) + Math.floor(rand() * 20) - (i % 3) * 5));
+    const frames = Array.from({ length: 12 }, (_, f) => {
+      const [hx, hy] = corner(f % 4);
+      return Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => {
+        const [x, y] = [Math.floor(i / 3) % 32, Math.floor(i / 96)];
+        if (points && Math.abs(x - hx) < 5 && Math.abs(y - hy) < 5) return 128;
+        return (task ? 220 : 30) + Math.floor(rand() * 20) - (i % 3) * 5;
+      });
+    });
     const actions = frames.map((_, i) => Float32Array.from([task ? 0.8 : -0.8, 0.3 * Math.sin(i), task ? -0.5 : 0.5, 0, 0, task ? 0.2 : -0.2, task ? 1 : -1]));
-    store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions });
+    const pts = points ? frames.map((_, f) => [...corner(f % 4), ...corner((f + 1) % 4)]) : undefined;
+    store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions, ...(pts ? { points: pts } : {}) });
   }
   return store;
 }
@@ -186,4 +199,28 @@ test('the waypoint head trains the decoder, is never exported, and skips DAgger 
   assert.ok(maxAbsDiff(w(plain), w(withHead)) > 1e-5, 'the head did not change the decoder');
   assert.equal(maxAbsDiff(w(plain), w(daggerOnly)), 0, 'DAgger episodes must give the head no target');
   assert.ok(!readFileSync(join(root, 'wp-head', 'model.safetensors')).includes('training.'), 'the waypoint head leaked into the exported model');
+});
+
+test('the point head learns where the hand and the aim are, trains the vision tower and the decoder, is never exported, and skips frames without points', () => {
+  const stats = statsOf(makeStore(join(root, 'data-pt-stats')));
+  const run = (name: string, config: SmallVlaConfig, points: boolean, steps: number) => {
+    const store = makeStore(join(root, `data-${name}`), points);
+    const trainer = new VlaTrainer(config, instructions, 9);
+    const losses: number[] = [];
+    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.pointHeadLoss ?? NaN) });
+    return { trainer, losses };
+  };
+  const learned = run('pt-learn', { ...cfg, pointHead: 1 }, true, 200);
+  // Chance is ln 4 (four patches) for each pointing term; the vision term is learned first (the decoder's, through attention, a few hundred steps later).
+  assert.ok(learned.losses[0]! > 1.2 && learned.losses.at(-1)! < 0.8, `point loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
+  assert.ok(!readFileSync(join(root, 'pt-learn', 'model.safetensors')).includes('training.'), 'the point head leaked into the exported model');
+  const plain = run('pt-none', cfg, true, 4).trainer;
+  const withHead = run('pt-head', { ...cfg, pointHead: 1 }, true, 4).trainer;
+  const noPoints = run('pt-missing', { ...cfg, pointHead: 1 }, false, 4).trainer;
+  const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
+  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
+  assert.ok(maxAbsDiff(decoder(plain), decoder(withHead)) > 1e-5, 'the head did not change the decoder');
+  assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
+  const plainNoPoints = run('pt-none-missing', cfg, false, 4).trainer;
+  assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
 });

@@ -44,6 +44,15 @@ export interface SmallVlaConfig {
    * layout of a task). 0 or absent: none.
    */
   waypointHead?: number;
+  /**
+   * Weight of a third training-only loss, from datasets that record where things are in each frame
+   * (Episode.points): the ViT's features point at the patch holding the hand (a softmax over
+   * patches), and the decoder's state before the first action token points at the patches holding
+   * the hand and the expert's aim (the instructed object, the plate, the drawer). Pointing at the
+   * instructed object is the grounding the action loss alone left unlearned; it is dense (one of 64
+   * patches, not one of three moves) and lasts the whole approach. 0 or absent: none.
+   */
+  pointHead?: number;
 }
 
 /**
@@ -59,6 +68,7 @@ const VIT = 'vision_backbone.featurizer.';
 const TRAINING_ONLY = 'training.';
 const IMAGE_HEAD = `${TRAINING_ONLY}image_head.`;
 const WAYPOINT_HEAD = `${TRAINING_ONLY}waypoint_head.`;
+const POINT_HEAD = `${TRAINING_ONLY}point_head.`;
 
 export interface VlaTrainingOptions {
   steps: number;
@@ -78,7 +88,7 @@ export interface VlaTrainingOptions {
   exportDtype?: 'F32' | 'BF16';
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
   /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain; waypointHeadLoss likewise. */
-  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
+  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -88,6 +98,8 @@ interface Frame {
   actionTokens: readonly number[];
   /** The waypoint head's target (x, y, z), or null where the labels are not what was executed (DAgger). */
   waypoint?: readonly number[] | null;
+  /** The point head's targets: the patches (row-major) holding the hand and the aim, -1 where unknown; null without points. */
+  points?: readonly [number, number] | null;
 }
 
 /**
@@ -141,6 +153,12 @@ export class VlaTrainer {
       this.params.set(`${WAYPOINT_HEAD}weight`, init.normal([3, d], 0.02));
       this.params.set(`${WAYPOINT_HEAD}bias`, init.zeros([3]));
     }
+    if (cfg.pointHead) {
+      this.params.set(`${POINT_HEAD}patch.weight`, init.normal([1, D], 0.02));
+      this.params.set(`${POINT_HEAD}patch.bias`, init.zeros([1]));
+      this.params.set(`${POINT_HEAD}weight`, init.normal([2 * nPatches, d], 0.02));
+      this.params.set(`${POINT_HEAD}bias`, init.zeros([2 * nPatches]));
+    }
   }
 
   /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
@@ -150,21 +168,35 @@ export class VlaTrainer {
 
   /** The projected image tokens of a batch [batch·tokens, hidden]: ViT (all blocks but the last), merge, projector. */
   encodeImages(tape: Tape, batch: readonly Frame[]): Var {
+    return this.project(tape, this.vitFeatures(tape, batch), batch.length);
+  }
+
+  /** The ViT's patch features of a batch [batch·patches, vitWidth] (all blocks but the last). */
+  private vitFeatures(tape: Tape, batch: readonly Frame[]): Var {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
     const patchRows = batch.map((f) => patchify(f.image, P, MEAN, MEAN));
     const vitTokens = patchRows[0]!.rows;
-    const k = this.cfg.merge ?? 1;
-    const nPatches = vitTokens / (k * k);
     let v = tape.linear(tape.constant(concatRows(patchRows)), tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
     const pos = tape.reshape(p(`${VIT}pos_embed`), [vitTokens, D]);
     v = tape.add(v, batch.length === 1 ? pos : tape.concatRows(batch.map(() => pos)));
     const imageSegments = batch.map(() => vitTokens);
     for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg, imageSegments);
+    return v;
+  }
+
+  /** ViT features -> decoder tokens: the k x k merge, then the projector. */
+  private project(tape: Tape, features: Var, batchSize: number): Var {
+    const p = (n: string) => this.params.get(n);
+    const { vitWidth: D, patchSize: P } = this.cfg;
+    const vitTokens = features.value.rows / batchSize;
+    const k = this.cfg.merge ?? 1;
+    const nPatches = vitTokens / (k * k);
+    let v = features;
     if (k > 1) {
       const order = mergeOrder(this.cfg.imageSize / P, k);
-      const ids = batch.flatMap((_, b) => Array.from(order, (r) => b * vitTokens + r));
-      v = tape.reshape(tape.embedding(v, ids), [batch.length * nPatches, D * k * k]);
+      const ids = Array.from({ length: batchSize }, (_, b) => Array.from(order, (r) => b * vitTokens + r)).flat();
+      v = tape.reshape(tape.embedding(v, ids), [batchSize * nPatches, D * k * k]);
     }
     return tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
   }
@@ -209,11 +241,25 @@ export class VlaTrainer {
   }
 
   /** The waypoint head's loss: smooth-L1 from each sample's state before its first action token (samples without a target skipped). */
-  private waypointHeadLoss(tape: Tape, hidden: Var, batch: readonly Frame[]): Var {
-    const first = tape.embedding(hidden, batch.map((_, b) => 7 * b));
+  private waypointHeadLoss(tape: Tape, first: Var, batch: readonly Frame[]): Var {
     const pred = tape.linear(first, this.params.get(`${WAYPOINT_HEAD}weight`), this.params.get(`${WAYPOINT_HEAD}bias`));
     const target = Tensor.from(batch.flatMap((f) => f.waypoint ?? [0, 0, 0]), [batch.length, 3]);
     return tape.smoothL1(pred, target, batch.map((f) => !!f.waypoint));
+  }
+
+  /**
+   * The point head's loss: cross-entropy over the patches, of the hand's patch from each ViT patch
+   * feature (one logit a patch), and of the hand's and the aim's patches from the decoder's state
+   * before the first action token (a logit per patch for each); unknown points are skipped.
+   */
+  private pointHeadLoss(tape: Tape, features: Var, first: Var, batch: readonly Frame[]): Var {
+    const p = (n: string) => this.params.get(n);
+    const patches = features.value.rows / batch.length;
+    const hand = Int32Array.from(batch, (f) => f.points?.[0] ?? -1);
+    const patchLogits = tape.reshape(tape.linear(features, p(`${POINT_HEAD}patch.weight`), p(`${POINT_HEAD}patch.bias`)), [batch.length, patches]);
+    const decoderLogits = tape.reshape(tape.linear(first, p(`${POINT_HEAD}weight`), p(`${POINT_HEAD}bias`)), [2 * batch.length, patches]);
+    const decoderTargets = Int32Array.from(batch.flatMap((f) => [f.points?.[0] ?? -1, f.points?.[1] ?? -1]));
+    return tape.weightedSum([[tape.crossEntropy(patchLogits, hand), 0.5], [tape.crossEntropy(decoderLogits, decoderTargets), 0.5]]);
   }
 
   /**
@@ -230,6 +276,8 @@ export class VlaTrainer {
     const tokens = new Int32Array(count * 7);
     const waypoints = new Float32Array(count * 3);
     const hasWaypoint = new Uint8Array(count);
+    const points = new Int32Array(count * 2).fill(-1);
+    const hasPoints = new Uint8Array(count);
     let k = 0;
     episodes.forEach((ep, e) => {
       const ahead = entries[e]!.e.dagger ? null : waypointTargets(ep.actions);
@@ -240,6 +288,12 @@ export class VlaTrainer {
           waypoints.set(ahead[i]!, 3 * k);
           hasWaypoint[k] = 1;
         }
+        const pt = ep.points?.[i];
+        if (pt) {
+          points[2 * k] = this.patchAt(pt[0]!, pt[1]!, ep.width);
+          points[2 * k + 1] = this.patchAt(pt[2]!, pt[3]!, ep.width);
+          hasPoints[k] = 1;
+        }
         tokens.set(this.actions.encode(normalizeAction(toDatasetAction(a), stats)), 7 * k++);
       });
     });
@@ -248,9 +302,18 @@ export class VlaTrainer {
     const draw = (k: number): Frame => {
       const { width, height, frame, prompt } = sources[episodeOf[k]!]!;
       const waypoint = hasWaypoint[k] ? Array.from(waypoints.subarray(3 * k, 3 * k + 3)) : null;
-      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint };
+      const pts = hasPoints[k] ? ([points[2 * k]!, points[2 * k + 1]!] as const) : null;
+      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint, points: pts };
     };
     return { count, draw };
+  }
+
+  /** The row-major index of the ViT patch holding pixel (x, y) of a frame `width` pixels wide (square), -1 outside. */
+  private patchAt(x: number, y: number, width: number): number {
+    const grid = this.cfg.imageSize / this.cfg.patchSize;
+    const col = Math.floor((x / width) * grid);
+    const row = Math.floor((y / width) * grid);
+    return x < 0 || y < 0 || col >= grid || row >= grid ? -1 : row * grid + col;
   }
 
   /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly. */
@@ -267,6 +330,7 @@ export class VlaTrainer {
     let lossSum = 0;
     let headLossSum = 0;
     let waypointLossSum = 0;
+    let pointLossSum = 0;
     let correct = 0;
     const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
@@ -280,18 +344,24 @@ export class VlaTrainer {
         return { ...f, image: augmentImage(f.image, rand) };
       });
       const tape = new Tape();
-      const projected = this.encodeImages(tape, batch);
+      const features = this.vitFeatures(tape, batch);
+      const projected = this.project(tape, features, batch.length);
       const hidden = this.decodeBatch(tape, batch, projected);
+      // The decoder's state before each sample's first action token: what the waypoint and point heads read.
+      const first = this.cfg.waypointHead || this.cfg.pointHead ? tape.embedding(hidden, batch.map((_, b) => 7 * b)) : null;
       const logits = tape.linear(hidden, this.params.get('language_model.lm_head.weight'));
       const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
       const loss = tape.crossEntropy(logits, targets);
       const headLoss = this.cfg.imageHead ? this.imageHeadLoss(tape, projected, batch) : null;
-      const waypointLoss = this.cfg.waypointHead ? this.waypointHeadLoss(tape, hidden, batch) : null;
+      const waypointLoss = this.cfg.waypointHead ? this.waypointHeadLoss(tape, first!, batch) : null;
+      const pointLoss = this.cfg.pointHead ? this.pointHeadLoss(tape, features, first!, batch) : null;
       const terms: [Var, number][] = [[loss, 1]];
       if (headLoss) terms.push([headLoss, this.cfg.imageHead!]);
       if (waypointLoss) terms.push([waypointLoss, this.cfg.waypointHead!]);
+      if (pointLoss) terms.push([pointLoss, this.cfg.pointHead!]);
       tape.backward(terms.length === 1 ? loss : tape.weightedSum(terms));
       waypointLossSum += (waypointLoss?.value.data[0] ?? 0) * opts.batch;
+      pointLossSum += (pointLoss?.value.data[0] ?? 0) * opts.batch;
       lossSum += loss.value.data[0]! * opts.batch;
       headLossSum += (headLoss?.value.data[0] ?? 0) * opts.batch;
       const predicted = argmax(logits.value);
@@ -306,10 +376,11 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, pointHeadLoss: pointLoss ? pointLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
         headLossSum = 0;
         waypointLossSum = 0;
+        pointLossSum = 0;
         correct = 0;
         dimCorrect.fill(0);
         counted = 0;
