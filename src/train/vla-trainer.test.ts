@@ -9,7 +9,7 @@ import { seededRandom } from '../ops/random.js';
 import { VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
+import { approachFrames, frameSampler, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -181,6 +181,25 @@ test('waypoint targets: the hand motion summed up to the last frame before the g
   const targets = waypointTargets([a(0.2, 0, -0.2, -1), a(0.2, 0.2, -0.2, -1), a(0, 0, 0, 1), a(0, 0, 0.2, 1), a(0.2, 0, 0.2, 1)]);
   const expected = [[0.2, 0.1, -0.2], [0.1, 0.1, -0.1], [0.1, 0, 0.2], [0.1, 0, 0.2], [0.1, 0, 0.1]];
   targets.forEach((t, i) => t.forEach((x, j) => assert.ok(Math.abs(x - expected[i]![j]!) < 1e-9, `frame ${i} axis ${j}: ${x}`)));
+});
+
+test('approach frames: those before the first label that moves neither x nor y', () => {
+  const a = (x: number, y: number, z: number, g: number) => [x, y, z, 0, 0, 0, g];
+  assert.equal(approachFrames([a(0.2, -0.2, -0.2, -1), a(0, -0.2, 0, -1), a(0, 0, -0.2, -1), a(0.2, 0, 0, 1)]), 2);
+  assert.equal(approachFrames([a(0, 0, -0.2, -1), a(0.2, 0, 0, -1)]), 0);
+  assert.equal(approachFrames([a(0.2, 0, 0, -1), a(0, 0.2, 0, -1)]), 2);
+});
+
+test('frame sampler: draws in proportion to the weights; uniform weights draw as an unweighted run', () => {
+  const uniform = frameSampler(new Float64Array(7).fill(3));
+  for (const u of [0, 0.1, 0.5, 0.99999]) assert.equal(uniform(u), Math.floor(u * 7));
+  const pick = frameSampler(Float64Array.from([4, 1, 0, 1, 4]));
+  const counts = new Array<number>(5).fill(0);
+  const n = 100_000;
+  for (let i = 0; i < n; i++) counts[pick((i + 0.5) / n)]!++;
+  assert.deepEqual(counts.map((c) => Math.round((c / n) * 10)), [4, 1, 0, 1, 4]);
+  assert.equal(pick(0), 0);
+  assert.equal(pick(0.99999999), 4);
 });
 
 test('the waypoint head trains the decoder, is never exported, and skips DAgger episodes', () => {

@@ -86,6 +86,14 @@ export interface VlaTrainingOptions {
   initFrom?: string;
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
+  /**
+   * How many times more often a frame of an approach is drawn (default 1: uniform): the frames of a
+   * demonstration before the hand first stands still over its target in the table plane (see
+   * approachFrames). Only there does the move depend on where the instructed object lies; every
+   * later phase moves relative to what is already under the hand. The cloned policy moved the
+   * wrong way on most approach frames while agreeing with the expert on most others.
+   */
+  approachWeight?: number;
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
   /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain; waypointHeadLoss likewise. */
   onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
@@ -267,7 +275,7 @@ export class VlaTrainer {
    * each): the images stay on disk until a step draws them. Tens of thousands of small objects per
    * example made every garbage collection (several a step) walk them all.
    */
-  private examples(stores: readonly EpisodeStore[], stats: NormStats): { count: number; draw: (k: number) => Frame } {
+  private examples(stores: readonly EpisodeStore[], stats: NormStats, approachWeight = 1): { count: number; pick: (u: number) => number; draw: (k: number) => Frame } {
     const entries = stores.flatMap((store) => store.index.episodes.map((e) => ({ store, e })));
     const episodes = entries.map(({ store, e }) => store.openOnDisk(e));
     const count = episodes.reduce((n, ep) => n + ep.steps, 0);
@@ -278,9 +286,11 @@ export class VlaTrainer {
     const hasWaypoint = new Uint8Array(count);
     const points = new Int32Array(count * 2).fill(-1);
     const hasPoints = new Uint8Array(count);
+    const weight = new Float64Array(count).fill(1);
     let k = 0;
     episodes.forEach((ep, e) => {
       const ahead = entries[e]!.e.dagger ? null : waypointTargets(ep.actions);
+      weight.fill(approachWeight, k, k + approachFrames(ep.actions));
       ep.actions.forEach((a, i) => {
         episodeOf[k] = e;
         frameOf[k] = i;
@@ -305,7 +315,7 @@ export class VlaTrainer {
       const pts = hasPoints[k] ? ([points[2 * k]!, points[2 * k + 1]!] as const) : null;
       return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint, points: pts };
     };
-    return { count, draw };
+    return { count, pick: frameSampler(weight), draw };
   }
 
   /** The row-major index of the ViT patch holding pixel (x, y) of a frame `width` pixels wide (square), -1 outside. */
@@ -318,7 +328,7 @@ export class VlaTrainer {
 
   /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly. */
   train(stores: readonly EpisodeStore[], stats: NormStats, out: string, opts: VlaTrainingOptions): void {
-    const examples = this.examples(stores, stats);
+    const examples = this.examples(stores, stats, opts.approachWeight);
     if (examples.count === 0) throw new Error('no training frames in the dataset');
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
@@ -340,7 +350,7 @@ export class VlaTrainer {
       const rand = seededRandom(opts.seed * 1_000_003 + step);
       opt.lr = warmupCosine(step, opts.lr, Math.min(500, Math.floor(opts.steps / 20) + 1), opts.steps);
       const batch = Array.from({ length: opts.batch }, () => {
-        const f = examples.draw(Math.floor(rand() * examples.count));
+        const f = examples.draw(examples.pick(rand()));
         return { ...f, image: augmentImage(f.image, rand) };
       });
       const tape = new Tape();
@@ -471,6 +481,40 @@ export class VlaTrainer {
  * (x, y, z) of this and the following frames up to the last one before the gripper command changes,
  * halved (the expert moves 0.2 a step: one unit is about ten stored frames of motion).
  */
+/**
+ * How many leading frames of a demonstration are its approach: those before the first label that
+ * moves neither x nor y (the hand over its target, or the gripper acting). All of them when no such
+ * label comes.
+ */
+export function approachFrames(actions: readonly ArrayLike<number>[]): number {
+  const still = actions.findIndex((a) => a[0] === 0 && a[1] === 0);
+  return still < 0 ? actions.length : still;
+}
+
+/**
+ * Maps a uniform u in [0, 1) to a frame index drawn with probability proportional to `weight`
+ * (binary search over the running sums). Uniform weights give floor(u · count), the draws of an
+ * unweighted run.
+ */
+export function frameSampler(weight: Float64Array): (u: number) => number {
+  const n = weight.length;
+  if (weight.every((w) => w === weight[0])) return (u) => Math.floor(u * n);
+  const cumulative = new Float64Array(n);
+  let total = 0;
+  weight.forEach((w, i) => (cumulative[i] = total += w));
+  return (u) => {
+    const target = u * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+}
+
 export function waypointTargets(actions: readonly ArrayLike<number>[]): number[][] {
   const out: number[][] = new Array(actions.length);
   for (let i = actions.length - 1; i >= 0; i--) {
