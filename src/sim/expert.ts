@@ -11,6 +11,8 @@ import type { Goal } from './tasks.js';
  */
 type V3 = [number, number, number];
 interface Phase {
+  /** What the phase does (approach, descend, grasp, lift, ...): for reports that group frames by it. */
+  name: string;
   /** Target hand position, computed once when the phase starts. */
   to: (env: TabletopEnv, eef: V3) => V3;
   grip: -1 | 1;
@@ -55,6 +57,8 @@ export class Expert {
   private target: V3 | null = null;
   /** The target of the phase that chose the last action (null once every phase has run). */
   aim: V3 | null = null;
+  /** The name of the phase that chose the last action ('done' once every phase has run). */
+  phaseName = 'done';
 
   constructor(
     private readonly env: TabletopEnv,
@@ -108,15 +112,15 @@ export class Expert {
     const carry = (env: TabletopEnv) => Math.max(CARRY_Z, surface(env)[2] + 2 * h + 0.05);
     return [
       // Approach at carry height: the fingers then clear the cabinet, an open drawer and the stove.
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1, pass: PASS },
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] + above]; }, grip: -1 },
-      { to: (_, eef) => eef, grip: 1, settle: true },
-      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1, pass: PASS },
-      { to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1, pass: PASS },
+      { name: 'approach', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1, pass: PASS },
+      { name: 'descend', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] + above]; }, grip: -1 },
+      { name: 'grasp', to: (_, eef) => eef, grip: 1, settle: true },
+      { name: 'lift', to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1, pass: PASS },
+      { name: 'carry', to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1, pass: PASS },
       // Lower until the object's bottom is just above the surface (from where the object really hangs).
-      { to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) + 0.008], grip: 1 },
-      { to: (_, eef) => eef, grip: -1, settle: true },
-      { to: (env, eef) => [eef[0], eef[1], carry(env)], grip: -1 },
+      { name: 'lower', to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) + 0.008], grip: 1 },
+      { name: 'release', to: (_, eef) => eef, grip: -1, settle: true },
+      { name: 'retreat', to: (env, eef) => [eef[0], eef[1], carry(env)], grip: -1 },
     ];
   }
 
@@ -137,16 +141,17 @@ export class Expert {
     // plus the recess, the front panel (push).
     const slack = gap / 2 - 0.012;
     return [
-      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1, pass: PASS },
-      { to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), low], grip: 1 },
+      { name: 'approach', to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), high], grip: 1, pass: PASS },
+      { name: 'descend', to: (env) => [env.bodyPos(`${cab.name}_drawer`)[0], gapY(env), low], grip: 1 },
       {
+        name: 'pull or push',
         to: (env, eef) => {
           const opening = env.jointPos(`${cab.name}_drawer`);
           return open ? [eef[0], eef[1] - (DRAWER_TRAVEL - 0.005 - opening) - slack, low] : [eef[0], eef[1] + opening + slack + recess + 0.004, low];
         },
         grip: 1,
       },
-      { to: (_, eef) => [eef[0], eef[1], high], grip: 1 },
+      { name: 'rise', to: (_, eef) => [eef[0], eef[1], high], grip: 1 },
     ];
   }
 
@@ -154,10 +159,10 @@ export class Expert {
   private press(stove: SceneObject): Phase[] {
     const top = (env: TabletopEnv) => env.bodyPos(`${stove.name}_button`)[2] + 0.012;
     return [
-      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1, pass: PASS },
-      { to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH]; }, grip: 1 },
-      { to: (_, eef) => eef, grip: 1, hold: 3 },
-      { to: (env, eef) => [eef[0], eef[1], top(env) + FINGER_HALF_LENGTH + 0.06], grip: 1 },
+      { name: 'approach', to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) + FINGER_HALF_LENGTH + 0.06]; }, grip: 1, pass: PASS },
+      { name: 'descend', to: (env) => { const b = env.bodyPos(`${stove.name}_button`); return [b[0], b[1], top(env) - BUTTON_TRAVEL - 0.004 + FINGER_HALF_LENGTH]; }, grip: 1 },
+      { name: 'press', to: (_, eef) => eef, grip: 1, hold: 3 },
+      { name: 'rise', to: (env, eef) => [eef[0], eef[1], top(env) + FINGER_HALF_LENGTH + 0.06], grip: 1 },
     ];
   }
 
@@ -166,10 +171,10 @@ export class Expert {
     const halfY = obj.size[obj.kind === 'can' ? 0 : 1]!;
     const low = SKIM + FINGER_HALF_LENGTH;
     return [
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1, pass: PASS },
-      { to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low]; }, grip: 1 },
-      { to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1 },
-      { to: (_, eef) => [eef[0], eef[1], low + 0.1], grip: 1 },
+      { name: 'approach', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low + 0.08]; }, grip: 1, pass: PASS },
+      { name: 'descend', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1] + halfY + 0.012 + 0.025, low]; }, grip: 1 },
+      { name: 'push', to: (_, eef) => [eef[0], frontOf - 0.03 + halfY + 0.012, low], grip: 1 },
+      { name: 'rise', to: (_, eef) => [eef[0], eef[1], low + 0.1], grip: 1 },
     ];
   }
 
@@ -182,6 +187,7 @@ export class Expert {
     const eef = obs.state.eef as V3;
     if (this.done) {
       this.aim = null;
+      this.phaseName = 'done';
       return [0, 0, 0, 0, 0, 0, this.phases.at(-1)?.grip ?? -1];
     }
     const p = this.phases[this.phase]!;
@@ -192,6 +198,7 @@ export class Expert {
     }
     this.target ??= p.to(this.env, eef);
     this.aim = this.target;
+    this.phaseName = p.name;
     const err = this.target.map((t, i) => t - eef[i]!);
     const dist = Math.hypot(...err);
     const move = err.map((e) => (Math.abs(e) >= HALF_STEP ? Math.sign(e) * EXPERT_SPEED : 0));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TabletopEnv } from './env.js';
 import { expertPolicy, runEpisode } from './episode.js';
-import { EXPERT_SPEED } from './expert.js';
+import { Expert, EXPERT_SPEED } from './expert.js';
 import { AGENT_VIEW, projector, Rasterizer, type GeomPose } from './render.js';
 import { FINGER_OPEN } from './scene.js';
 import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
@@ -44,6 +44,21 @@ test('a grasped object really lifts with the fingers closed, and never jumps', a
   assert.ok(r.success);
   assert.ok(lifted, 'the block never rose 8 cm');
   assert.ok(maxJump < 0.05, `the block moved ${maxJump.toFixed(3)} m in one 50 ms step`);
+});
+
+test("the expert names the phase behind each action: a pick-and-place runs approach, descend, grasp, lift, carry, lower (and release) in order", async () => {
+  const task = getTask('object', 0);
+  const expert = new Expert(env, task.scene(0), task.goals);
+  const names: string[] = [];
+  const r = await runEpisode(env, task, 0, (obs) => {
+    const action = expert.act(obs);
+    if (names.at(-1) !== expert.phaseName) names.push(expert.phaseName);
+    assert.equal(action[6], ['grasp', 'lift', 'carry', 'lower'].includes(expert.phaseName) ? 1 : -1, expert.phaseName);
+    return action;
+  });
+  assert.ok(r.success);
+  // The episode succeeds once the block rests in the basket, before the hand retreats.
+  assert.deepEqual(names.filter((n) => n !== 'grasp' && n !== 'release'), ['approach', 'descend', 'lift', 'carry', 'lower']);
 });
 
 test('pulling the handle slides the drawer out on its joint; pressing the button pushes it down', async () => {
