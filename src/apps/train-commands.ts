@@ -26,8 +26,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--from-init <n>', `first training initial state (${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}); a later round takes states an earlier one did not`, positiveInt, TRAINING_STATES.first)
     .option('--policy <dir>', 'DAgger: this model acts (AR decoding) and the expert labels every frame it reaches; episodes are kept whether or not they succeed')
     .option('--expert-share <p>', 'with --policy: the share of steps on which the expert\'s action is executed instead', probability, 0.5)
+    .option('--relabel', 'object suite: run each task on the layouts of other tasks that hold its object, so the same frames come with two instructions (a dataset of its own, trained beside the plain one)')
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
+      if (o.relabel && parseSuites(o.suite).some((s) => s !== 'object')) throw new Error('--relabel applies to the object suite only: pass --suite object');
       const vla = o.policy ? VlaPolicy.load(o.policy) : null;
       const store = await collectDemonstrations({
         suites: parseSuites(o.suite),
@@ -39,6 +41,7 @@ export function registerTrainCommands(program: Command): void {
         shadows: o.shadows,
         firstInit: o.fromInit,
         learner: vla ? { policy: () => vlaSimPolicy(vla, createDecoder(vla, 'ar')).policy, expertShare: o.expertShare } : undefined,
+        relabel: o.relabel,
         onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : vla ? ' (one failed)' : ' (one failed: skipped)'}   `),
       });
       const stats = storeActionStats(store);

@@ -5,7 +5,7 @@ import { expertPolicy, runEpisode } from './episode.js';
 import { Expert, EXPERT_SPEED } from './expert.js';
 import { AGENT_VIEW, projector, Rasterizer, type GeomPose } from './render.js';
 import { FINGER_OPEN } from './scene.js';
-import { getSuite, getTask, suiteTasks, SUITES } from './tasks.js';
+import { getSuite, getTask, relabelledLayout, suiteTasks, SUITES } from './tasks.js';
 
 // Small frames: success and physics do not depend on the image size.
 const env = await TabletopEnv.create(48);
@@ -59,6 +59,27 @@ test("the expert names the phase behind each action: a pick-and-place runs appro
   assert.ok(r.success);
   // The episode succeeds once the block rests in the basket, before the hand retreats.
   assert.deepEqual(names.filter((n) => n !== 'grasp' && n !== 'release'), ['approach', 'descend', 'lift', 'carry', 'lower']);
+});
+
+test('a relabelled layout is another object task\'s scene holding this task\'s object, and the expert solves it', async () => {
+  const tasks = suiteTasks('object');
+  let found = 0;
+  for (const task of tasks) {
+    for (const init of [100, 101, 102]) {
+      const t = relabelledLayout(task, init);
+      if (!t) continue;
+      found++;
+      const scene = JSON.stringify(t.scene(init));
+      assert.notEqual(scene, JSON.stringify(task.scene(init)));
+      assert.ok(tasks.some((o) => o.index !== task.index && JSON.stringify(o.scene(init)) === scene), 'not another task\'s layout');
+      assert.ok(t.scene(init).some((o) => o.name === (task.goals[0] as { object: string }).object));
+      assert.equal(t.instruction, task.instruction);
+    }
+  }
+  assert.ok(found >= 25, `only ${found} of 30 tasks and states have a relabelled layout`);
+  const t = relabelledLayout(tasks[3]!, 100)!;
+  assert.ok((await runEpisode(env, t, 100, expertPolicy(env, t, 100))).success);
+  assert.throws(() => relabelledLayout(getTask('goal', 0), 100), /object suite only/);
 });
 
 test('pulling the handle slides the drawer out on its joint; pressing the button pushes it down', async () => {

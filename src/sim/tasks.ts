@@ -238,6 +238,25 @@ export function suiteTasks(suite: SuiteName): Task[] {
   return Array.from({ length: 10 }, (_, t) => BUILDERS[suite](t));
 }
 
+/**
+ * The object suite's task `task` on the layout another of its tasks has at `init`: the one after it
+ * (cycling, starting at an offset that turns with `init`) whose basket scene holds the named object
+ * among its distractors. The same frames then come with two instructions and two different first
+ * moves, which a policy can only tell apart by reading the instruction: trained on each layout with
+ * its own instruction only, the cloned policy headed for the same object whatever it was told.
+ * Null when no other layout at `init` holds the object.
+ */
+export function relabelledLayout(task: Task, init: number): Task | null {
+  if (task.suite !== 'object') throw new Error(`relabelled layouts exist for the object suite only, not ${task.suite}`);
+  const named = objectName(task.index);
+  for (let step = 1; step < OBJECTS.length; step++) {
+    const other = objectTask((task.index + step + init) % OBJECTS.length);
+    if (other.index === task.index || !other.scene(init).some((o) => o.name === named)) continue;
+    return { ...task, scene: (i) => other.scene(i) };
+  }
+  return null;
+}
+
 /** A suite: its name, LIBERO's step limit for it, and its ten tasks. */
 export interface Suite {
   name: SuiteName;

@@ -1,6 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
-import { Expert, projector, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
+import { Expert, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
 import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -29,6 +29,12 @@ export interface CollectOptions {
    * out of them. Episodes are kept whether or not they succeed.
    */
   learner?: { policy: (task: Task) => Policy; expertShare: number };
+  /**
+   * Object suite only: each task's episodes run on the layouts of other tasks that hold its object
+   * (relabelledLayout), so the same frames appear with another instruction in a dataset of the
+   * tasks' own layouts. Keep them in a dataset of their own: episodes are keyed by task and state.
+   */
+  relabel?: boolean;
   onEpisode?: (done: number, total: number, success: boolean) => void;
 }
 
@@ -46,7 +52,8 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
   if (!Number.isInteger(opts.episodesPerTask) || opts.episodesPerTask < 1 || opts.episodesPerTask > maxEpisodes) throw new Error(`episodes per task must be 1..${maxEpisodes}, got ${opts.episodesPerTask}`);
   const first = opts.firstInit ?? TRAINING_STATES.first;
   if (!Number.isInteger(first) || first < TRAINING_STATES.first || first + opts.episodesPerTask > TRAINING_STATES.end) throw new Error(`training states run ${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}: cannot take ${opts.episodesPerTask} from ${first}`);
-  const jobs = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, i) => ({ task, init: first + i }))));
+  const ownTasks = opts.suites.flatMap((suite) => suiteTasks(suite).flatMap((task) => Array.from({ length: opts.episodesPerTask }, (_, i) => ({ task, init: first + i }))));
+  const jobs = opts.relabel ? ownTasks.flatMap(({ task, init }) => { const t = relabelledLayout(task, init); return t ? [{ task: t, init }] : []; }) : ownTasks;
   let done = 0;
   for (const { task, init } of jobs) {
     done++;
