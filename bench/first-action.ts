@@ -4,7 +4,10 @@
  * the share whose x and y directions (sign of the hand motion, 0 within the deadband) match the
  * expert's, and how many distinct (x, y) directions each gives per task. The first frame always shows
  * the hand at its start pose, so only the object layout and the instruction can decide the first
- * move: a policy that ignores them gives one direction per task whatever the layout. A few seconds
+ * move: a policy that ignores them gives one direction per task whatever the layout. The last column
+ * asks the policy on the same first frame with each of the suite's ten instructions and counts the
+ * distinct directions it gives (1.0: it ignores the instruction; the expert's differ whenever the
+ * instructed objects lie in different directions). A few seconds
  * per hundred frames, no rollouts: a quick proxy to watch while training, before a full evaluation.
  *
  * Usage: npx tsc -p . && node dist/bench/first-action.js [--model DIR] [--inits 10]
@@ -27,13 +30,14 @@ const env = await TabletopEnv.create(256);
 const direction = (a: readonly number[]) => `${Math.sign(Math.round(a[0]! * 10))},${Math.sign(Math.round(a[1]! * 10))}`;
 
 console.log(`model ${model}; first action of each task, ${inits} evaluation and ${inits} training states`);
-console.log('suite    | states     | x,y direction = expert | distinct per task: policy | expert');
+console.log('suite    | states     | x,y direction = expert | distinct per task: policy | expert | distinct over instructions');
 for (const suite of SUITES) {
   for (const [label, first] of [['evaluation', 0], ['training', TRAINING_STATES.first]] as const) {
     let agree = 0;
     let total = 0;
     let policyDistinct = 0;
     let expertDistinct = 0;
+    let instructionDistinct = 0;
     for (const task of suiteTasks(suite)) {
       const mine = new Set<string>();
       const theirs = new Set<string>();
@@ -43,6 +47,9 @@ for (const suite of SUITES) {
           const e = await expert(obs, instruction);
           const p = await policy(obs, instruction);
           mine.add(direction(p));
+          const told = new Set<string>();
+          for (const other of suiteTasks(suite)) told.add(direction(await policy(obs, other.instruction)));
+          instructionDistinct += told.size;
           theirs.add(direction(e));
           agree += direction(p) === direction(e) ? 1 : 0;
           total++;
@@ -54,6 +61,6 @@ for (const suite of SUITES) {
       expertDistinct += theirs.size;
     }
     const n = suiteTasks(suite).length;
-    console.log(`${suite.padEnd(8)} | ${label.padEnd(10)} | ${`${((100 * agree) / total).toFixed(0)}%`.padStart(22)} | ${(policyDistinct / n).toFixed(1).padStart(25)} | ${(expertDistinct / n).toFixed(1).padStart(6)}`);
+    console.log(`${suite.padEnd(8)} | ${label.padEnd(10)} | ${`${((100 * agree) / total).toFixed(0)}%`.padStart(22)} | ${(policyDistinct / n).toFixed(1).padStart(25)} | ${(expertDistinct / n).toFixed(1).padStart(6)} | ${(instructionDistinct / total).toFixed(1).padStart(26)}`);
   }
 }
