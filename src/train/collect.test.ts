@@ -84,3 +84,23 @@ test('collected frames record where the hand is (between its dark fingertips) an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('relabelled collection: an object task on another task\'s layout, whose first frame it shares under another instruction', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svrelabel-'));
+  try {
+    const own = await collectDemonstrations({ suites: ['object'], episodesPerTask: 1, out: join(dir, 'own'), size: 32, every: 8 });
+    const relabelled = await collectDemonstrations({ suites: ['object'], episodesPerTask: 1, out: join(dir, 'relabelled'), size: 32, every: 8, relabel: true });
+    assert.ok(relabelled.index.episodes.length >= 5, `${relabelled.index.episodes.length} relabelled episodes`);
+    const firstFrames = own.index.episodes.map((e) => ({ e, frame: own.openOnDisk(e).frame(0) }));
+    for (const e of relabelled.index.episodes) {
+      const frame = relabelled.openOnDisk(e).frame(0);
+      const same = firstFrames.find((o) => Buffer.from(o.frame).equals(Buffer.from(frame)));
+      assert.ok(same, `${e.file}: its first frame is no own-layout episode's`);
+      assert.notEqual(same.e.task, e.task);
+      assert.notEqual(same.e.instruction, e.instruction);
+      assert.equal(e.instruction, suiteTasks('object')[e.task]!.instruction);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

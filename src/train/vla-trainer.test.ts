@@ -208,6 +208,7 @@ test('frame sampler: draws in proportion to the weights; uniform weights draw as
   assert.deepEqual(counts.map((c) => Math.round((c / n) * 10)), [4, 1, 0, 1, 4]);
   assert.equal(pick(0), 0);
   assert.equal(pick(0.99999999), 4);
+  assert.throws(() => frameSampler(Float64Array.from([0, 0, 0])), /weight 0/);
 });
 
 test('the waypoint head trains the decoder, is never exported, and skips DAgger episodes', () => {

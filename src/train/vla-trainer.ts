@@ -522,10 +522,11 @@ export function frameWeights(actions: readonly ArrayLike<number>[], focus: { app
  */
 export function frameSampler(weight: Float64Array): (u: number) => number {
   const n = weight.length;
-  if (weight.every((w) => w === weight[0])) return (u) => Math.floor(u * n);
   const cumulative = new Float64Array(n);
   let total = 0;
   weight.forEach((w, i) => (cumulative[i] = total += w));
+  if (!(total > 0)) throw new Error('every frame has drawing weight 0: nothing to train on');
+  if (weight.every((w) => w === weight[0])) return (u) => Math.floor(u * n);
   return (u) => {
     const target = u * total;
     let lo = 0;
