@@ -45,13 +45,14 @@ for (const suite of SUITES) {
         const expert = expertPolicy(env, task, init);
         const both = async (obs: Observation, instruction: string) => {
           const e = await expert(obs, instruction);
-          const p = await policy(obs, instruction);
-          mine.add(direction(p));
-          const told = new Set<string>();
-          for (const other of suiteTasks(suite)) told.add(direction(await policy(obs, other.instruction)));
-          instructionDistinct += told.size;
+          // The policy's move under each of the suite's instructions, its own among them.
+          const told = new Map<string, string>();
+          for (const other of suiteTasks(suite)) told.set(other.instruction, direction(await policy(obs, other.instruction)));
+          const p = told.get(instruction)!;
+          mine.add(p);
+          instructionDistinct += new Set(told.values()).size;
           theirs.add(direction(e));
-          agree += direction(p) === direction(e) ? 1 : 0;
+          agree += p === direction(e) ? 1 : 0;
           total++;
           return e;
         };

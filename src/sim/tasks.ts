@@ -249,7 +249,7 @@ export function suiteTasks(suite: SuiteName): Task[] {
 export function relabelledLayout(task: Task, init: number): Task | null {
   if (task.suite !== 'object') throw new Error(`relabelled layouts exist for the object suite only, not ${task.suite}`);
   const named = objectName(task.index);
-  for (let step = 1; step < OBJECTS.length; step++) {
+  for (let step = 1; step <= OBJECTS.length; step++) {
     const other = objectTask((task.index + step + init) % OBJECTS.length);
     if (other.index === task.index || !other.scene(init).some((o) => o.name === named)) continue;
     return { ...task, scene: (i) => other.scene(i) };

@@ -293,7 +293,7 @@ export class VlaTrainer {
     const hasWaypoint = new Uint8Array(count);
     const points = new Int32Array(count * 2).fill(-1);
     const hasPoints = new Uint8Array(count);
-    const weight = new Float64Array(count).fill(1);
+    const weight = new Float64Array(count);
     let k = 0;
     episodes.forEach((ep, e) => {
       const ahead = entries[e]!.e.dagger ? null : waypointTargets(ep.actions);
@@ -333,7 +333,7 @@ export class VlaTrainer {
     return x < 0 || y < 0 || col >= grid || row >= grid ? -1 : row * grid + col;
   }
 
-  /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly. */
+  /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly unless `approachWeight` or `gripWeight` say otherwise. */
   train(stores: readonly EpisodeStore[], stats: NormStats, out: string, opts: VlaTrainingOptions): void {
     const examples = this.examples(stores, stats, { approach: opts.approachWeight, grip: opts.gripWeight });
     if (examples.count === 0) throw new Error('no training frames in the dataset');
@@ -484,11 +484,6 @@ export class VlaTrainer {
 }
 
 /**
- * The waypoint head's targets for one demonstration: at each frame, the sum of the hand motions
- * (x, y, z) of this and the following frames up to the last one before the gripper command changes,
- * halved (the expert moves 0.2 a step: one unit is about ten stored frames of motion).
- */
-/**
  * How many leading frames of a demonstration are its approach: those before the first label that
  * moves neither x nor y (the hand over its target, or the gripper acting). All of them when no such
  * label comes.
@@ -540,6 +535,11 @@ export function frameSampler(weight: Float64Array): (u: number) => number {
   };
 }
 
+/**
+ * The waypoint head's targets for one demonstration: at each frame, the sum of the hand motions
+ * (x, y, z) of this and the following frames up to the last one before the gripper command changes,
+ * halved (the expert moves 0.2 a step: one unit is about ten stored frames of motion).
+ */
 export function waypointTargets(actions: readonly ArrayLike<number>[]): number[][] {
   const out: number[][] = new Array(actions.length);
   for (let i = actions.length - 1; i >= 0; i--) {
