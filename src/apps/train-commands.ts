@@ -31,6 +31,8 @@ export function registerTrainCommands(program: Command): void {
     .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
       if (o.relabel && parseSuites(o.suite).some((s) => s !== 'object')) throw new Error('--relabel applies to the object suite only: pass --suite object');
       const vla = o.policy ? VlaPolicy.load(o.policy) : null;
+      // A DAgger round keeps failed episodes, a plain one skips them; either way the count is the news.
+      let failed = 0;
       const store = await collectDemonstrations({
         suites: parseSuites(o.suite),
         episodesPerTask: o.episodes,
@@ -42,12 +44,16 @@ export function registerTrainCommands(program: Command): void {
         firstInit: o.fromInit,
         learner: vla ? { policy: () => vlaSimPolicy(vla, createDecoder(vla, 'ar')).policy, expertShare: o.expertShare } : undefined,
         relabel: o.relabel,
-        onEpisode: (done, total, ok) => process.stderr.write(`\r${done}/${total} episodes${ok ? '' : vla ? ' (one failed)' : ' (one failed: skipped)'}   `),
+        onEpisode: (done, total, ok) => {
+          if (!ok) failed++;
+          process.stderr.write(`\r${done}/${total} episodes, ${failed} failed${vla || failed === 0 ? '' : ' (skipped)'}   `);
+        },
       });
       const stats = storeActionStats(store);
       writeFileSync(join(o.out, 'norm_stats.json'), JSON.stringify({ spec_vla_tabletop: { action: stats } }, null, 2));
       const frames = store.index.episodes.reduce((n, e) => n + e.steps, 0);
-      console.error(`\n${store.index.episodes.length} episodes, ${frames} frames in ${o.out} (norm_stats.json written)`);
+      const succeeded = store.index.episodes.filter((e) => e.success).length;
+      console.error(`\n${store.index.episodes.length} episodes (${succeeded} succeeded), ${frames} frames in ${o.out} (norm_stats.json written)`);
     });
 
   program
