@@ -76,19 +76,20 @@ export function registerTrainCommands(program: Command): void {
     .option('--image-head <w>', 'weight of the training-only auxiliary loss predicting the action bins straight from the image tokens (0: none)', nonNegative, DEFAULT_SMALL_VLA.imageHead ?? 0)
     .option('--waypoint-head <w>', 'weight of the training-only auxiliary loss regressing, from the decoder, where the hand goes before the gripper next acts (0: none)', nonNegative, DEFAULT_SMALL_VLA.waypointHead ?? 0)
     .option('--point-head <w>', 'weight of the training-only auxiliary loss pointing, from the ViT and the decoder, at the patches holding the hand and the object the expert heads for (datasets collected with points; 0: none)', nonNegative, DEFAULT_SMALL_VLA.pointHead ?? 0)
+    .option('--state-head <w>', 'weight of the training-only auxiliary loss regressing the simulator state behind each frame (hand position, finger opening, the expert\'s aim) from the image tokens and the decoder (datasets collected with states; 0: none)', nonNegative, DEFAULT_SMALL_VLA.stateHead ?? 0)
     .option('--approach-weight <k>', 'draw the frames of each demonstration\'s approach (before the hand first stands over its target) k times as often as the others', nonNegative, 1)
     .option('--grip-weight <k>', 'draw the frames where the gripper command changes (a grasp, a release) and the frame before each k times as often as the others', nonNegative, 1)
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
     .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; ignored when --out already holds a checkpoint to resume')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const dirs = o.data.split(',');
       const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
       const statsPath = join(dirs[0]!, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
-      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead };
+      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead, stateHead: o.stateHead };
       if (cfg.imageSize % cfg.patchSize !== 0) throw new Error(`--patch must divide the image size ${cfg.imageSize}`);
       if (cfg.hidden % cfg.heads !== 0 || cfg.heads % cfg.kvHeads !== 0) throw new Error('--hidden must be a multiple of --heads, and --heads of --kv-heads');
       if (cfg.vitWidth % cfg.vitHeads !== 0) throw new Error(`--vit-width must be a multiple of ${cfg.vitHeads} (ViT heads)`);
@@ -116,7 +117,7 @@ export function registerTrainCommands(program: Command): void {
         approachWeight: o.approachWeight,
         gripWeight: o.gripWeight,
         progressEvery: 10,
-        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}${p.waypointHeadLoss === null ? '' : ` (waypoint head ${p.waypointHeadLoss.toFixed(3)})`}${p.pointHeadLoss === null ? '' : ` (point head ${p.pointHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
+        onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}${p.waypointHeadLoss === null ? '' : ` (waypoint head ${p.waypointHeadLoss.toFixed(3)})`}${p.pointHeadLoss === null ? '' : ` (point head ${p.pointHeadLoss.toFixed(3)})`}${p.stateHeadLoss === null ? '' : ` (state head ${p.stateHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });
       console.error(existsSync(join(o.out, 'config.json')) ? `wrote ${o.out}` : `stopped; rerun to continue from ${o.out}/checkpoint`);
     });

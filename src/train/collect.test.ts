@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
-import { EXPERT_SPEED, expertPolicy, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
+import { AGENT_VIEW, EXPERT_SPEED, expertPolicy, FINGER_OPEN, projector, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
 import { collectDemonstrations, dagger, noisy } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
@@ -79,6 +79,17 @@ test('collected frames record where the hand is (between its dark fingertips) an
       });
       // The object, then the basket, then below the rising hand: the aim moves with the phases.
       assert.ok(aims.size >= 3, `${e.file}: ${aims.size} distinct aims`);
+      // The state behind each frame: the hand it records is the one the frame shows, the aim the one pointed at.
+      assert.equal(ep.states?.length, ep.steps);
+      const toPixel = projector(AGENT_VIEW, 64, 64);
+      ep.states!.forEach((st, i) => {
+        const [hx, hy, ax, ay] = ep.points![i] as [number, number, number, number];
+        const hand = toPixel(st.slice(0, 3));
+        const aim = toPixel([st[4]!, st[5]!, 0]);
+        assert.ok(Math.hypot(hand[0] - hx, hand[1] - hy) < 0.1 && Math.hypot(aim[0] - ax, aim[1] - ay) < 0.1, `${e.file} frame ${i}: state ${st.join()} vs points ${ep.points![i]!.join()}`);
+        assert.ok(st[3]! >= 0 && st[3]! <= FINGER_OPEN + 1e-3, `${e.file} frame ${i}: finger opening ${st[3]}`);
+      });
+      assert.ok(ep.states![0]![3]! > FINGER_OPEN - 0.005 && ep.states!.some((st) => st[3]! < FINGER_OPEN - 0.005), `${e.file}: the fingers start open and close on the object`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

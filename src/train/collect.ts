@@ -60,6 +60,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     if (store.has(task.suite, task.index, init)) continue;
     const labels: (number[] | null)[] = [];
     const points: number[][] = [];
+    const states: number[][] = [];
     const rand = seededRandom(task.index * 7919 + init);
     const expert = new Expert(env, task.scene(init), task.goals);
     const toPixel = projector(env.camera, opts.size, opts.size);
@@ -69,6 +70,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
         // The aim is drawn where it meets the table: on the object, plate or drawer it is about, not in mid-air above it.
         const aim = expert.aim && [expert.aim[0], expert.aim[1], TABLE_Z];
         points.push([...pixelOf(toPixel, obs.state.eef, opts.size), ...pixelOf(toPixel, aim, opts.size)]);
+        states.push([...obs.state.eef, obs.state.gripper, ...(expert.aim ?? obs.state.eef)].map(tenthOfMillimetre));
         return action;
       },
       opts.noise ?? 0,
@@ -82,17 +84,21 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     const frames: Uint8Array[] = [];
     const actions: Float32Array[] = [];
     const kept: number[][] = [];
+    const keptStates: number[][] = [];
     r.observations.forEach((obs, i) => {
       const label = labels[i];
       if (i % every !== 0 || !label) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
       actions.push(Float32Array.from(label));
       kept.push(points[i]!);
+      keptStates.push(states[i]!);
     });
-    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions, points: kept }, { dagger: !!opts.learner });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions, points: kept, states: keptStates }, { dagger: !!opts.learner });
   }
   return store;
 }
+
+const tenthOfMillimetre = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** A world point's pixel in a size x size frame, rounded to a tenth; [-1, -1] when absent or out of view. */
 function pixelOf(toPixel: ReturnType<typeof projector>, p: readonly number[] | null, size: number): [number, number] {

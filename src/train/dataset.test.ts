@@ -25,6 +25,10 @@ test('episodes round-trip through the binary format', () => {
   const withPoints = { ...ep, points: ep.frames.map((_, i) => [i, 2.5, -1, -1]) };
   assert.deepEqual(decodeEpisode(encodeEpisode(withPoints)), withPoints);
   assert.throws(() => encodeEpisode({ ...ep, points: [[1, 2, 3, 4]] }), /4 values for each of its 5 frames/);
+  const withStates = { ...withPoints, states: ep.frames.map((_, i) => [0.01 * i, -0.05, 0.3, 0.045, 0.1, 0.02, 0.025]) };
+  assert.deepEqual(decodeEpisode(encodeEpisode(withStates)), withStates);
+  assert.throws(() => encodeEpisode({ ...ep, states: ep.frames.map(() => [0, 0, 0, 0]) }), /7 finite values for each of its 5 frames/);
+  assert.throws(() => encodeEpisode({ ...ep, states: ep.frames.map(() => [0, 0, NaN, 0, 0, 0, 0]) }), /7 finite values/);
 });
 
 test('corrupt episode files are refused with a clear error', () => {
@@ -34,17 +38,19 @@ test('corrupt episode files are refused with a clear error', () => {
   assert.throws(() => encodeEpisode({ ...episode(1, 2), actions: [new Float32Array(7)] }), /2 frames but 1 actions/);
 });
 
-test('an episode read from disk frame by frame carries its points', () => {
+test('an episode read from disk frame by frame carries its points and states', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svds-'));
   try {
     const store = EpisodeStore.open(dir, { width: 4, height: 3 });
-    const ep = { ...episode(2, 3), points: [[0, 1, 2, 3], [1, 1, 2, 3], [-1, -1, 2, 3]] };
+    const ep = { ...episode(2, 3), points: [[0, 1, 2, 3], [1, 1, 2, 3], [-1, -1, 2, 3]], states: [[0, 0, 0.3, 0.045, 0, 0, 0], [0, 0, 0.29, 0.045, 0, 0, 0], [0, 0, 0.28, 0.04, 0.1, 0.1, 0.02]] };
     store.append(ep);
     store.append(episode(4, 2));
     const [a, b] = store.index.episodes.map((e) => store.openOnDisk(e));
     assert.deepEqual(a!.points, ep.points);
+    assert.deepEqual(a!.states, ep.states);
     assert.deepEqual(a!.frame(2), ep.frames[2]);
     assert.equal(b!.points, undefined);
+    assert.equal(b!.states, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

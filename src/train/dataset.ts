@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic.js';
  * written in full and renamed into place before the index names it, so an interrupted collection
  * never leaves half an episode, and resuming continues after the last complete one.
  *
- * Episode file: "SVEP" magic, u32 header length, JSON header (with `points` when recorded), then
+ * Episode file: "SVEP" magic, u32 header length, JSON header (with `points` and `states` when recorded), then
  * `steps` frames (uint8, height × width × 3 each) and `steps` actions (float32 × 7 each, little-endian).
  */
 export interface Episode {
@@ -27,10 +27,18 @@ export interface Episode {
    * the expert's current target seen on the table below it; -1 where unknown or out of view. Absent in datasets collected before.
    */
   points?: number[][];
+  /**
+   * Per frame, the simulator's state behind it, in metres: [hand x, y, z, finger opening, aim x, y, z],
+   * the aim being the expert's current target (the hand itself once the expert is done). Absent in
+   * datasets collected before.
+   */
+  states?: number[][];
 }
 
 /** Values per frame in Episode.points. */
 export const POINT_VALUES = 4;
+/** Values per frame in Episode.states. */
+export const STATE_VALUES = 7;
 
 export interface DatasetIndexEntry {
   file: string;
@@ -64,8 +72,9 @@ export function encodeEpisode(ep: Episode): Uint8Array {
     if (a.length !== ACTION_DIM) throw new Error(`action ${i} has ${a.length} values, expected ${ACTION_DIM}`);
   });
   if (ep.points && (ep.points.length !== ep.frames.length || ep.points.some((p) => p.length !== POINT_VALUES))) throw new Error(`episode points must be ${POINT_VALUES} values for each of its ${ep.frames.length} frames`);
+  if (ep.states && (ep.states.length !== ep.frames.length || ep.states.some((v) => v.length !== STATE_VALUES || v.some((x) => !Number.isFinite(x))))) throw new Error(`episode states must be ${STATE_VALUES} finite values for each of its ${ep.frames.length} frames`);
   const header = Buffer.from(
-    JSON.stringify({ suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, success: ep.success, width: ep.width, height: ep.height, steps: ep.frames.length, ...(ep.points ? { points: ep.points } : {}) }),
+    JSON.stringify({ suite: ep.suite, task: ep.task, init: ep.init, instruction: ep.instruction, success: ep.success, width: ep.width, height: ep.height, steps: ep.frames.length, ...(ep.points ? { points: ep.points } : {}), ...(ep.states ? { states: ep.states } : {}) }),
   );
   const steps = ep.frames.length;
   const out = new Uint8Array(8 + header.length + steps * frameBytes + steps * ACTION_DIM * 4);
@@ -110,7 +119,7 @@ export function decodeEpisode(data: Uint8Array, name = 'episode'): Episode {
   const { h, framesAt, frameBytes } = parseHeader(bytes, bytes.length, name);
   const frames = Array.from({ length: h.steps }, (_, i) => bytes.slice(framesAt + i * frameBytes, framesAt + (i + 1) * frameBytes));
   const actions = readActions(bytes.subarray(framesAt + h.steps * frameBytes), h.steps);
-  return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, frames, actions, ...(h.points ? { points: h.points } : {}) };
+  return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, frames, actions, ...(h.points ? { points: h.points } : {}), ...(h.states ? { states: h.states } : {}) };
 }
 
 /**
@@ -189,7 +198,7 @@ export class EpisodeStore {
       if (!Number.isInteger(i) || i < 0 || i >= h.steps) throw new Error(`${entry.file}: no frame ${i} (${h.steps} steps)`);
       return readAt(framesAt + i * frameBytes, frameBytes);
     };
-    return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, steps: h.steps, actions, frame, ...(h.points ? { points: h.points } : {}) };
+    return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, steps: h.steps, actions, frame, ...(h.points ? { points: h.points } : {}), ...(h.states ? { states: h.states } : {}) };
   }
 }
 
