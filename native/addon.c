@@ -242,6 +242,30 @@ static napi_value Attention(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  const char *FN = "attentionGrad";
+  ARGS(13);
+  F32(0, q); F32(1, k); F32(2, v);
+  napi_valuetype mt;
+  CHECK(env, napi_typeof(env, argv[3], &mt));
+  view mask = {NULL, 0};
+  if (mt != napi_null && mt != napi_undefined && !get_array(env, argv[3], napi_float32_array, &mask, FN, "mask")) return NULL;
+  F32(4, g); F32(5, dq); F32(6, dk); F32(7, dv); INT(8, T); INT(9, S); INT(10, nHeads); INT(11, nKvHeads); INT(12, headDim);
+  if (nKvHeads == 0 || nHeads % nKvHeads != 0) {
+    napi_throw_range_error(env, NULL, "attentionGrad: nHeads must be a multiple of nKvHeads");
+    return NULL;
+  }
+  NEED(q.length, (size_t)T * nHeads * headDim, "q"); NEED(g.length, (size_t)T * nHeads * headDim, "g");
+  NEED(dq.length, (size_t)T * nHeads * headDim, "dq");
+  NEED(k.length, (size_t)S * nKvHeads * headDim, "k"); NEED(v.length, (size_t)S * nKvHeads * headDim, "v");
+  NEED(dk.length, (size_t)S * nKvHeads * headDim, "dk"); NEED(dv.length, (size_t)S * nKvHeads * headDim, "dv");
+  if (mask.data) NEED(mask.length, (size_t)T * S, "mask");
+  if (sv_attention_grad(q.data, k.data, v.data, mask.data, g.data, dq.data, dk.data, dv.data, T, S, nHeads, nKvHeads, headDim) != 0) {
+    napi_throw_error(env, NULL, "attentionGrad: out of memory");
+  }
+  return NULL;
+}
+
 static napi_value Embedding(napi_env env, napi_callback_info info) {
   const char *FN = "embedding";
   ARGS(4);
@@ -372,6 +396,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FUNC("siluGrad", SiluGrad),   FUNC("geluTanhGrad", GeluTanhGrad),
       FUNC("geluErfGrad", GeluErfGrad),
       FUNC("softmax", Softmax),     FUNC("attention", Attention),
+      FUNC("attentionGrad", AttentionGrad),
       FUNC("embedding", Embedding), FUNC("argmax", Argmax),
       FUNC("topK", TopK),           FUNC("bf16ToF32", Bf16ToF32),
       FUNC("f16ToF32", F16ToF32),   FUNC("f32ToBf16", F32ToBf16),

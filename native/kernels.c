@@ -533,6 +533,61 @@ int sv_attention(const float *q, const float *k, const float *v, const float *ma
   return failed ? -1 : 0;
 }
 
+/*
+ * attention's backward for the query heads sharing kv head `kvh`: their weights P are recomputed,
+ * dV_kv += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP))·scale, dQ_h = dS·K, dK_kv += dSᵀ·Q_h.
+ * One thread owns a kv head, so the accumulations into dK and dV never race.
+ */
+static void attention_grad_kv_head(const float *q, const float *k, const float *v, const float *mask, const float *g,
+                                   float *dq, float *dk, float *dv, float *p, float *dp, int kvh, int T, int S,
+                                   int nHeads, int nKvHeads, int headDim) {
+  int group = nHeads / nKvHeads, qWidth = nHeads * headDim, kvWidth = nKvHeads * headDim;
+  float scale = 1.0f / sqrtf((float)headDim);
+  const float *kh = k + (size_t)kvh * headDim;
+  const float *vh = v + (size_t)kvh * headDim;
+  float *dkh = dk + (size_t)kvh * headDim;
+  float *dvh = dv + (size_t)kvh * headDim;
+  for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+    const float *qh = q + (size_t)h * headDim;
+    const float *gh = g + (size_t)h * headDim;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, scale, qh, qWidth, kh, kvWidth, 0.0f, p, S);
+    for (int t = 0; t < T; t++) {
+      float *row = p + (size_t)t * S;
+      if (mask)
+        for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
+      softmax_row(row, row, S);
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, S, headDim, T, 1.0f, p, S, gh, qWidth, 1.0f, dvh, kvWidth);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, 1.0f, gh, qWidth, vh, kvWidth, 0.0f, dp, S);
+    for (int t = 0; t < T; t++) {
+      float *pr = p + (size_t)t * S, *dr = dp + (size_t)t * S;
+      float dot = 0.0f;
+      for (int s = 0; s < S; s++) dot += pr[s] * dr[s];
+      for (int s = 0; s < S; s++) dr[s] = pr[s] * (dr[s] - dot) * scale;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, headDim, S, 1.0f, dp, S, kh, kvWidth, 0.0f,
+                dq + (size_t)h * headDim, qWidth);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, S, headDim, T, 1.0f, dp, S, qh, qWidth, 1.0f, dkh, kvWidth);
+  }
+}
+
+int sv_attention_grad(const float *q, const float *k, const float *v, const float *mask, const float *g, float *dq,
+                      float *dk, float *dv, int T, int S, int nHeads, int nKvHeads, int headDim) {
+  memset(dk, 0, sizeof(float) * (size_t)S * nKvHeads * headDim);
+  memset(dv, 0, sizeof(float) * (size_t)S * nKvHeads * headDim);
+  int failed = 0;
+#pragma omp parallel if ((double)T * S * headDim * nHeads * 4 >= PAR_MIN_FLOPS && nKvHeads > 1) reduction(| : failed)
+  {
+    float *p = malloc(sizeof(float) * (size_t)T * (S > 0 ? S : 1) * 2);
+    failed = p == NULL;
+#pragma omp for schedule(static)
+    for (int kvh = 0; kvh < nKvHeads; kvh++)
+      if (p) attention_grad_kv_head(q, k, v, mask, g, dq, dk, dv, p, p + (size_t)T * (S > 0 ? S : 1), kvh, T, S, nHeads, nKvHeads, headDim);
+    free(p);
+  }
+  return failed ? -1 : 0;
+}
+
 void sv_embedding(const float *table, const int32_t *ids, size_t n, float *out, int dim) {
   for (size_t i = 0; i < n; i++) memcpy(out + i * dim, table + (size_t)ids[i] * dim, sizeof(float) * (size_t)dim);
 }

@@ -23,6 +23,8 @@ void sv_gelu_erf_grad(const float *x, const float *g, size_t n, float *out);
 void sv_softmax(const float *x, float *out, int rows, int cols);
 int sv_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
                  int T, int S, int nHeads, int nKvHeads, int headDim);
+int sv_attention_grad(const float *q, const float *k, const float *v, const float *mask, const float *g, float *dq,
+                      float *dk, float *dv, int T, int S, int nHeads, int nKvHeads, int headDim);
 void sv_embedding(const float *table, const int32_t *ids, size_t n, float *out, int dim);
 void sv_argmax(const float *x, int rows, int cols, int32_t *out);
 void sv_topk(const float *x, size_t n, int k, int32_t *idx, float *val);

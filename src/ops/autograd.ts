@@ -144,44 +144,11 @@ export class Tape {
   attention(q: Var, k: Var, v: Var, mask: Tensor | null, heads: AttentionHeads): Var {
     const y = ops.attention(q.value, k.value, v.value, mask, heads);
     return this.out(y, [q, k, v], (g) => {
-      const { nHeads, nKvHeads } = heads;
-      const d = q.value.cols / nHeads;
-      const [T, S] = [q.value.rows, k.value.rows];
-      const scale = 1 / Math.sqrt(d);
-      const kern = kernels();
       const dq = Tensor.zeros(q.shape);
       const dk = Tensor.zeros(k.shape);
       const dv = Tensor.zeros(v.shape);
-      const p = new Float32Array(T * S);
-      const dp = new Float32Array(T * S);
-      const tmpS = new Float32Array(S * d);
-      const tmpT = new Float32Array(T * d);
-      const maskData = mask ? mask.data : null;
-      for (let h = 0; h < nHeads; h++) {
-        const kvh = Math.floor(h / (nHeads / nKvHeads));
-        const qh = takeHead(q.value, h, d);
-        const kh = takeHead(k.value, kvh, d);
-        const vh = takeHead(v.value, kvh, d);
-        const gh = takeHead(g, h, d);
-        // Recompute the attention weights P (cheaper to redo than to keep for every layer).
-        kern.matmul(qh, kh, p, T, S, d, true);
-        if (maskData) for (let i = 0; i < T * S; i++) p[i] = p[i]! * scale + maskData[i]!;
-        else for (let i = 0; i < T * S; i++) p[i] = p[i]! * scale;
-        kern.softmax(p, p, T, S);
-        kern.matmulTransA(p, gh, tmpS, S, d, T); // dV = Pᵀ · dO
-        addHead(dv, tmpS, kvh, d);
-        kern.matmul(gh, vh, dp, T, S, d, true); // dP = dO · Vᵀ
-        for (let t = 0; t < T; t++) {
-          const row = t * S;
-          let dot = 0;
-          for (let s = 0; s < S; s++) dot += dp[row + s]! * p[row + s]!;
-          for (let s = 0; s < S; s++) dp[row + s] = p[row + s]! * (dp[row + s]! - dot) * scale; // dScores·scale
-        }
-        kern.matmul(dp, kh, tmpT, T, d, S, false); // dQ = dS · K
-        addHead(dq, tmpT, h, d);
-        kern.matmulTransA(dp, qh, tmpS, S, d, T); // dK = dSᵀ · Q
-        addHead(dk, tmpS, kvh, d);
-      }
+      const [T, S] = [q.value.rows, k.value.rows];
+      kernels().attentionGrad(q.value.data, k.value.data, v.value.data, mask?.data ?? null, g.data, dq.data, dk.data, dv.data, T, S, heads.nHeads, heads.nKvHeads, q.value.cols / heads.nHeads);
       accumulate(q, dq);
       accumulate(k, dk);
       accumulate(v, dv);
@@ -352,24 +319,4 @@ function sumRows(g: Tensor, n: number): Tensor {
   const data = g.data;
   for (let r = 0; r < data.length; r += n) for (let j = 0; j < n; j++) out[j] += data[r + j]!;
   return Tensor.from(out, [n]);
-}
-
-/** Head h of x[T, H·d] as a contiguous [T, d] buffer. */
-function takeHead(x: Tensor, h: number, d: number): Float32Array {
-  const [rows, cols, src] = [x.rows, x.cols, x.data];
-  const out = new Float32Array(rows * d);
-  for (let t = 0; t < rows; t++) {
-    const from = t * cols + h * d;
-    for (let j = 0; j < d; j++) out[t * d + j] = src[from + j]!;
-  }
-  return out;
-}
-
-/** x[:, head h] += part[T, d]. */
-function addHead(x: Tensor, part: Float32Array, h: number, d: number): void {
-  const [rows, cols, dst] = [x.rows, x.cols, x.data];
-  for (let t = 0; t < rows; t++) {
-    const to = t * cols + h * d;
-    for (let j = 0; j < d; j++) dst[to + j] += part[t * d + j]!;
-  }
 }

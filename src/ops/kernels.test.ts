@@ -191,6 +191,36 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('attention gradients with GQA, masks and fully masked rows', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const nKvHeads = randomInt(rand, 1, 3);
+      const nHeads = nKvHeads * randomInt(rand, 1, 3);
+      const headDim = randomInt(rand, 1, 33);
+      const T = randomInt(rand, 1, 17);
+      const S = T + randomInt(rand, 0, 40);
+      const q = randomArray(rand, T * nHeads * headDim, 2);
+      const k = randomArray(rand, S * nKvHeads * headDim, 2);
+      const v = randomArray(rand, S * nKvHeads * headDim);
+      const g = randomArray(rand, T * nHeads * headDim);
+      const mask = trial % 4 !== 0 ? new Float32Array(T * S) : null;
+      if (mask) {
+        for (let i = 0; i < mask.length; i++) mask[i] = rand() < 0.35 ? -Infinity : rand() < 0.2 ? -3 * rand() : 0;
+        if (T > 1) mask.fill(-Infinity, S, 2 * S);
+      }
+      const grads = (kern: Kernels) => {
+        // Stale values in the outputs must be overwritten, not added to.
+        const out = [q.length, k.length, v.length].map((n) => new Float32Array(n).fill(7));
+        kern.attentionGrad(q, k, v, mask, g, out[0]!, out[1]!, out[2]!, T, S, nHeads, nKvHeads, headDim);
+        return out;
+      };
+      const [r, n] = [grads(ref), grads(nat)];
+      ['dq', 'dk', 'dv'].forEach((name, i) => {
+        assert.ok(!n[i]!.some(Number.isNaN), `attentionGrad ${name} has NaN`);
+        close(`attentionGrad ${name} T=${T} S=${S} H=${nHeads}/${nKvHeads} d=${headDim}`, n[i]!, r[i]!);
+      });
+    }
+  });
+
   test('embedding, argmax and topK agree exactly (ties to the lower index)', () => {
     const V = 301;
     const dim = 17;

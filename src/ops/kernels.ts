@@ -66,6 +66,27 @@ export interface Kernels {
     headDim: number,
   ): void;
 
+  /**
+   * attention's backward: dq, dk, dv (overwritten, shaped like q, k, v) from the output gradient g
+   * [T, nHeads·headDim], recomputing the attention weights (cheaper than keeping them per layer).
+   * Kv heads shared by a group of query heads collect the group's gradients.
+   */
+  attentionGrad(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array | null,
+    g: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    T: number,
+    S: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+  ): void;
+
   /** out[i] = table[ids[i]] (rows of length dim). Ids are checked by the caller. */
   embedding(table: Float32Array, ids: Int32Array, out: Float32Array, dim: number): void;
 

@@ -220,6 +220,54 @@ export const referenceKernels: Kernels = {
     }
   },
 
+  attentionGrad(q, k, v, mask, g, dq, dk, dv, T, S, nHeads, nKvHeads, headDim) {
+    const group = nHeads / nKvHeads;
+    const qWidth = nHeads * headDim;
+    const kvWidth = nKvHeads * headDim;
+    const scale = 1 / Math.sqrt(headDim);
+    const p = new Float64Array(S);
+    const dp = new Float64Array(S);
+    dq.fill(0);
+    dk.fill(0);
+    dv.fill(0);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < nHeads; h++) {
+        const qo = t * qWidth + h * headDim;
+        const kvo = Math.floor(h / group) * headDim;
+        // The weights p = softmax(scale·q·kᵀ + mask) of this row, as the forward pass made them.
+        let max = -Infinity;
+        for (let s = 0; s < S; s++) {
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) dot += q[qo + d]! * k[s * kvWidth + kvo + d]!;
+          p[s] = dot * scale + (mask ? mask[t * S + s]! : 0);
+          max = Math.max(max, p[s]!);
+        }
+        if (max === -Infinity) continue; // a fully masked row outputs zeros whatever q, k, v are
+        let sum = 0;
+        for (let s = 0; s < S; s++) sum += (p[s] = Math.exp(p[s]! - max));
+        // dv += pᵀ·g; dp = g·vᵀ; the softmax's backward ds = p ⊙ (dp - p·dp); dq = ds·k·scale; dk += dsᵀ·q·scale.
+        let pdp = 0;
+        for (let s = 0; s < S; s++) {
+          p[s] = p[s]! / sum;
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) {
+            dv[s * kvWidth + kvo + d] += p[s]! * g[qo + d]!;
+            dot += g[qo + d]! * v[s * kvWidth + kvo + d]!;
+          }
+          dp[s] = dot;
+          pdp += p[s]! * dot;
+        }
+        for (let s = 0; s < S; s++) {
+          const ds = p[s]! * (dp[s]! - pdp) * scale;
+          for (let d = 0; d < headDim; d++) {
+            dq[qo + d] += ds * k[s * kvWidth + kvo + d]!;
+            dk[s * kvWidth + kvo + d] += ds * q[qo + d]!;
+          }
+        }
+      }
+    }
+  },
+
   embedding(table, ids, out, dim) {
     for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i]! * dim, (ids[i]! + 1) * dim), i * dim);
   },
