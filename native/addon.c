@@ -55,6 +55,18 @@ static int get_array(napi_env env, napi_value v, napi_typedarray_type type, view
   return 1;
 }
 
+/* A Float32Array argument that may be null or undefined (then data is NULL). */
+static int get_optional_f32(napi_env env, napi_value v, view *out, const char *fn, const char *name) {
+  napi_valuetype t;
+  out->data = NULL;
+  out->length = 0;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    napi_throw_error(env, NULL, "spec-vla native: N-API call failed");
+    return 0;
+  }
+  return t == napi_null || t == napi_undefined || get_array(env, v, napi_float32_array, out, fn, name);
+}
+
 static int get_int(napi_env env, napi_value v, int *out, const char *fn, const char *name) {
   int32_t x;
   if (napi_get_value_int32(env, v, &x) != napi_ok || x < 0) {
@@ -224,10 +236,8 @@ static napi_value Attention(napi_env env, napi_callback_info info) {
   const char *FN = "attention";
   ARGS(10);
   F32(0, q); F32(1, k); F32(2, v);
-  napi_valuetype mt;
-  CHECK(env, napi_typeof(env, argv[3], &mt));
-  view mask = {NULL, 0};
-  if (mt != napi_null && mt != napi_undefined && !get_array(env, argv[3], napi_float32_array, &mask, FN, "mask")) return NULL;
+  view mask;
+  if (!get_optional_f32(env, argv[3], &mask, FN, "mask")) return NULL;
   F32(4, out); INT(5, T); INT(6, S); INT(7, nHeads); INT(8, nKvHeads); INT(9, headDim);
   if (nKvHeads == 0 || nHeads % nKvHeads != 0) {
     napi_throw_range_error(env, NULL, "attention: nHeads must be a multiple of nKvHeads");
@@ -246,10 +256,8 @@ static napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   const char *FN = "attentionGrad";
   ARGS(13);
   F32(0, q); F32(1, k); F32(2, v);
-  napi_valuetype mt;
-  CHECK(env, napi_typeof(env, argv[3], &mt));
-  view mask = {NULL, 0};
-  if (mt != napi_null && mt != napi_undefined && !get_array(env, argv[3], napi_float32_array, &mask, FN, "mask")) return NULL;
+  view mask;
+  if (!get_optional_f32(env, argv[3], &mask, FN, "mask")) return NULL;
   F32(4, g); F32(5, dq); F32(6, dk); F32(7, dv); INT(8, T); INT(9, S); INT(10, nHeads); INT(11, nKvHeads); INT(12, headDim);
   if (nKvHeads == 0 || nHeads % nKvHeads != 0) {
     napi_throw_range_error(env, NULL, "attentionGrad: nHeads must be a multiple of nKvHeads");

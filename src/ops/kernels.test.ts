@@ -166,22 +166,27 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  /** Random attention shapes (GQA), inputs and, on three trials in four, a mask with -Infinity entries and one fully masked row. */
+  const attentionCase = (trial: number) => {
+    const nKvHeads = randomInt(rand, 1, 3);
+    const nHeads = nKvHeads * randomInt(rand, 1, 3);
+    const headDim = randomInt(rand, 1, 33);
+    const T = randomInt(rand, 1, 17);
+    const S = T + randomInt(rand, 0, 40);
+    const q = randomArray(rand, T * nHeads * headDim, 2);
+    const k = randomArray(rand, S * nKvHeads * headDim, 2);
+    const v = randomArray(rand, S * nKvHeads * headDim);
+    const mask = trial % 4 !== 0 ? new Float32Array(T * S) : null;
+    if (mask) {
+      for (let i = 0; i < mask.length; i++) mask[i] = rand() < 0.35 ? -Infinity : rand() < 0.2 ? -3 * rand() : 0;
+      if (T > 1) mask.fill(-Infinity, S, 2 * S);
+    }
+    return { nKvHeads, nHeads, headDim, T, S, q, k, v, mask };
+  };
+
   test('attention with GQA, causal/tree/random masks and fully masked rows', () => {
     for (let trial = 0; trial < 40; trial++) {
-      const nKvHeads = randomInt(rand, 1, 3);
-      const nHeads = nKvHeads * randomInt(rand, 1, 3);
-      const headDim = randomInt(rand, 1, 33);
-      const T = randomInt(rand, 1, 17);
-      const S = T + randomInt(rand, 0, 40);
-      const q = randomArray(rand, T * nHeads * headDim, 2);
-      const k = randomArray(rand, S * nKvHeads * headDim, 2);
-      const v = randomArray(rand, S * nKvHeads * headDim);
-      const useMask = trial % 4 !== 0;
-      const mask = useMask ? new Float32Array(T * S) : null;
-      if (mask) {
-        for (let i = 0; i < mask.length; i++) mask[i] = rand() < 0.35 ? -Infinity : rand() < 0.2 ? -3 * rand() : 0;
-        if (T > 1) mask.fill(-Infinity, S, 2 * S); // one fully masked row
-      }
+      const { nKvHeads, nHeads, headDim, T, S, q, k, v, mask } = attentionCase(trial);
       const o1 = new Float32Array(T * nHeads * headDim);
       const o2 = new Float32Array(T * nHeads * headDim);
       ref.attention(q, k, v, mask, o1, T, S, nHeads, nKvHeads, headDim);
@@ -193,20 +198,8 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
 
   test('attention gradients with GQA, masks and fully masked rows', () => {
     for (let trial = 0; trial < 40; trial++) {
-      const nKvHeads = randomInt(rand, 1, 3);
-      const nHeads = nKvHeads * randomInt(rand, 1, 3);
-      const headDim = randomInt(rand, 1, 33);
-      const T = randomInt(rand, 1, 17);
-      const S = T + randomInt(rand, 0, 40);
-      const q = randomArray(rand, T * nHeads * headDim, 2);
-      const k = randomArray(rand, S * nKvHeads * headDim, 2);
-      const v = randomArray(rand, S * nKvHeads * headDim);
+      const { nKvHeads, nHeads, headDim, T, S, q, k, v, mask } = attentionCase(trial);
       const g = randomArray(rand, T * nHeads * headDim);
-      const mask = trial % 4 !== 0 ? new Float32Array(T * S) : null;
-      if (mask) {
-        for (let i = 0; i < mask.length; i++) mask[i] = rand() < 0.35 ? -Infinity : rand() < 0.2 ? -3 * rand() : 0;
-        if (T > 1) mask.fill(-Infinity, S, 2 * S);
-      }
       const grads = (kern: Kernels) => {
         // Stale values in the outputs must be overwritten, not added to.
         const out = [q.length, k.length, v.length].map((n) => new Float32Array(n).fill(7));

@@ -188,41 +188,23 @@ export const referenceKernels: Kernels = {
   },
 
   attention(q, k, v, mask, out, T, S, nHeads, nKvHeads, headDim) {
-    const group = nHeads / nKvHeads;
-    const qWidth = nHeads * headDim;
     const kvWidth = nKvHeads * headDim;
-    const scale = 1 / Math.sqrt(headDim);
-    const scores = new Float64Array(S);
-    const acc = new Float64Array(headDim);
+    const p = new Float64Array(S);
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < nHeads; h++) {
-        const qo = t * qWidth + h * headDim;
-        const kvo = Math.floor(h / group) * headDim;
-        let max = -Infinity;
-        for (let s = 0; s < S; s++) {
-          let dot = 0;
-          for (let d = 0; d < headDim; d++) dot += q[qo + d]! * k[s * kvWidth + kvo + d]!;
-          scores[s] = dot * scale + (mask ? mask[t * S + s]! : 0);
-          max = Math.max(max, scores[s]!);
+        const qo = (t * nHeads + h) * headDim;
+        const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
+        const live = attentionWeights(q, k, mask, p, t, h, S, nHeads, nKvHeads, headDim);
+        for (let d = 0; d < headDim; d++) {
+          let acc = 0;
+          if (live) for (let s = 0; s < S; s++) acc += p[s]! * v[s * kvWidth + kvo + d]!;
+          out[qo + d] = acc;
         }
-        acc.fill(0);
-        if (max !== -Infinity) {
-          let sum = 0;
-          for (let s = 0; s < S; s++) {
-            const p = Math.exp(scores[s]! - max);
-            sum += p;
-            for (let d = 0; d < headDim; d++) acc[d] += p * v[s * kvWidth + kvo + d]!;
-          }
-          for (let d = 0; d < headDim; d++) acc[d] /= sum;
-        }
-        for (let d = 0; d < headDim; d++) out[qo + d] = acc[d]!;
       }
     }
   },
 
   attentionGrad(q, k, v, mask, g, dq, dk, dv, T, S, nHeads, nKvHeads, headDim) {
-    const group = nHeads / nKvHeads;
-    const qWidth = nHeads * headDim;
     const kvWidth = nKvHeads * headDim;
     const scale = 1 / Math.sqrt(headDim);
     const p = new Float64Array(S);
@@ -232,23 +214,13 @@ export const referenceKernels: Kernels = {
     dv.fill(0);
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < nHeads; h++) {
-        const qo = t * qWidth + h * headDim;
-        const kvo = Math.floor(h / group) * headDim;
-        // The weights p = softmax(scale·q·kᵀ + mask) of this row, as the forward pass made them.
-        let max = -Infinity;
-        for (let s = 0; s < S; s++) {
-          let dot = 0;
-          for (let d = 0; d < headDim; d++) dot += q[qo + d]! * k[s * kvWidth + kvo + d]!;
-          p[s] = dot * scale + (mask ? mask[t * S + s]! : 0);
-          max = Math.max(max, p[s]!);
-        }
-        if (max === -Infinity) continue; // a fully masked row outputs zeros whatever q, k, v are
-        let sum = 0;
-        for (let s = 0; s < S; s++) sum += (p[s] = Math.exp(p[s]! - max));
+        const qo = (t * nHeads + h) * headDim;
+        const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
+        // A fully masked row outputs zeros whatever q, k, v are.
+        if (!attentionWeights(q, k, mask, p, t, h, S, nHeads, nKvHeads, headDim)) continue;
         // dv += pᵀ·g; dp = g·vᵀ; the softmax's backward ds = p ⊙ (dp - p·dp); dq = ds·k·scale; dk += dsᵀ·q·scale.
         let pdp = 0;
         for (let s = 0; s < S; s++) {
-          p[s] = p[s]! / sum;
           let dot = 0;
           for (let d = 0; d < headDim; d++) {
             dv[s * kvWidth + kvo + d] += p[s]! * g[qo + d]!;
@@ -332,4 +304,28 @@ export function erfc(x: number): number {
     t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const r = t * Math.exp(-z * z + poly);
   return x >= 0 ? r : 2 - r;
+}
+
+/**
+ * The attention weights of query row t, head h: p[S] = softmax(q_t·kᵀ/√headDim + mask_t) (grouped-query:
+ * head h reads kv head h / (nHeads / nKvHeads)). Returns false, p untouched, for a fully masked row.
+ */
+function attentionWeights(q: Float32Array, k: Float32Array, mask: Float32Array | null, p: Float64Array, t: number, h: number, S: number, nHeads: number, nKvHeads: number, headDim: number): boolean {
+  const qo = (t * nHeads + h) * headDim;
+  const kvWidth = nKvHeads * headDim;
+  const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
+  const scale = 1 / Math.sqrt(headDim);
+  let max = -Infinity;
+  for (let s = 0; s < S; s++) {
+    let dot = 0;
+    for (let d = 0; d < headDim; d++) dot += q[qo + d]! * k[s * kvWidth + kvo + d]!;
+    const score = dot * scale + (mask ? mask[t * S + s]! : 0);
+    max = Math.max(max, score);
+    p[s] = score;
+  }
+  if (max === -Infinity) return false;
+  let sum = 0;
+  for (let s = 0; s < S; s++) sum += (p[s] = Math.exp(p[s]! - max));
+  for (let s = 0; s < S; s++) p[s] = p[s]! / sum;
+  return true;
 }
