@@ -2,8 +2,8 @@
 # Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
 # expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
 # kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 4 hours on a 2-core machine (the three collects 1.3 hours on one
-# core, train-vla 2.3 hours, train-draft 10 minutes); run it in the background:
+# from runs/vla/checkpoint). About 6 hours on a 2-core machine (the three collects 1.3 hours on one
+# core, train-vla 4 hours, train-draft 10 minutes); run it in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +31,14 @@ node dist/src/apps/cli.js train-vla --data "$RUNS/data" --out "$RUNS/vla" --step
 node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data-lamp"
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-lamp" --steps 1500 --batch 16 --lr 1e-3 --seed 1 --init-from "$RUNS/vla"
 
-node dist/src/apps/cli.js train-draft --model "$RUNS/vla-lamp" --data "$RUNS/data-lamp" --out "$RUNS/draft" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
+# Then the state head: the same demonstrations (collect now also records the simulator state behind
+# each frame), two fine-tuning runs that regress it beside the actions (see README, Training).
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-state" --steps 3000 --batch 16 --lr 5e-4 --seed 1 --state-head 0.5 --approach-weight 3 --init-from "$RUNS/vla-lamp"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-state2" --steps 2500 --batch 16 --lr 3e-4 --seed 2 --state-head 1 --approach-weight 3 --init-from "$RUNS/vla-state"
+
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla-state2" --data "$RUNS/data-lamp" --out "$RUNS/draft" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
 
 mkdir -p "$OUT/target" "$OUT/draft"
-cp "$RUNS"/vla-lamp/config.json "$RUNS"/vla-lamp/model.safetensors "$RUNS"/vla-lamp/tokenizer.json "$RUNS"/vla-lamp/tokenizer_config.json "$OUT/target/"
+cp "$RUNS"/vla-state2/config.json "$RUNS"/vla-state2/model.safetensors "$RUNS"/vla-state2/tokenizer.json "$RUNS"/vla-state2/tokenizer_config.json "$OUT/target/"
 cp "$RUNS"/draft/* "$OUT/draft/"
 echo "wrote $OUT"
