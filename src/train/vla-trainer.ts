@@ -60,7 +60,7 @@ export interface SmallVlaConfig {
    * state before the first action token (smooth-L1 in centimetres). The expert's move is a function
    * of that state (a nearest neighbour on it reproduces 96% of the spatial suite's moves on unseen
    * layouts) while the policy cloned from pixels alone got the height move right on 72% of frames:
-   * this is the state the frame has to be read for, said in millimetres. 0 or absent: none.
+   * reading that state from the frame is what the action loss alone taught too slowly. 0 or absent: none.
    */
   stateHead?: number;
 }
