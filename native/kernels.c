@@ -497,22 +497,30 @@ void sv_softmax(const float *x, float *out, int rows, int cols) {
   for (int r = 0; r < rows; r++) softmax_row(x + (size_t)r * cols, out + (size_t)r * cols, cols);
 }
 
-/* One head of attention: scores = scale·q_h k_hᵀ + mask, row softmax, out_h = scores · v_h. */
+/*
+ * One head's attention weights p[T, S] = softmax(q_h k_hᵀ / √headDim + mask) per row. The head's
+ * columns are read in place through the leading dimensions (qWidth, kvWidth).
+ */
+static void attention_weights(const float *qh, const float *kh, const float *mask, float *p, int T, int S, int qWidth,
+                              int kvWidth, int headDim) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, 1.0f / sqrtf((float)headDim), qh, qWidth, kh,
+              kvWidth, 0.0f, p, S);
+  for (int t = 0; t < T; t++) {
+    float *row = p + (size_t)t * S;
+    if (mask)
+      for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
+    softmax_row(row, row, S);
+  }
+}
+
+/* One head of attention: the weights, then out_h = weights · v_h. */
 static void attention_head(const float *q, const float *k, const float *v, const float *mask, float *out, float *scores,
                            int h, int T, int S, int nHeads, int nKvHeads, int headDim) {
   int group = nHeads / nKvHeads, qWidth = nHeads * headDim, kvWidth = nKvHeads * headDim;
   const float *qh = q + (size_t)h * headDim;
   const float *kh = k + (size_t)(h / group) * headDim;
   const float *vh = v + (size_t)(h / group) * headDim;
-  /* The head's columns are read in place through the leading dimensions. */
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, 1.0f / sqrtf((float)headDim), qh, qWidth, kh,
-              kvWidth, 0.0f, scores, S);
-  for (int t = 0; t < T; t++) {
-    float *row = scores + (size_t)t * S;
-    if (mask)
-      for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
-    softmax_row(row, row, S);
-  }
+  attention_weights(qh, kh, mask, scores, T, S, qWidth, kvWidth, headDim);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, headDim, S, 1.0f, scores, S, vh, kvWidth, 0.0f,
               out + (size_t)h * headDim, qWidth);
 }
@@ -550,13 +558,7 @@ static void attention_grad_kv_head(const float *q, const float *k, const float *
   for (int h = kvh * group; h < (kvh + 1) * group; h++) {
     const float *qh = q + (size_t)h * headDim;
     const float *gh = g + (size_t)h * headDim;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, scale, qh, qWidth, kh, kvWidth, 0.0f, p, S);
-    for (int t = 0; t < T; t++) {
-      float *row = p + (size_t)t * S;
-      if (mask)
-        for (int s = 0; s < S; s++) row[s] += mask[(size_t)t * S + s];
-      softmax_row(row, row, S);
-    }
+    attention_weights(qh, kh, mask, p, T, S, qWidth, kvWidth, headDim);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, S, headDim, T, 1.0f, p, S, gh, qWidth, 1.0f, dvh, kvWidth);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, headDim, 1.0f, gh, qWidth, vh, kvWidth, 0.0f, dp, S);
     for (int t = 0; t < T; t++) {
