@@ -6,8 +6,8 @@
  * "dithering" when an axis flips sign (the hand stepping back and forth across a boundary where the
  * policy's answer changes). Per episode: success, the longest stuck stretch and its kind, where the
  * hand ended, the last command (the sign of the motion on x, y, z and the grip) and whether the
- * fingers were closed. Per suite: how many failures end stuck, and how many distinct 3 cm cells the hand ends
- * in over the suite's tasks (a policy that ignores the instruction ends different tasks in one spot).
+ * fingers were closed. Per suite: how many failures end stuck, and in how many distinct 3 cm cells
+ * the hand ends over the suite's tasks (a policy that ignores the instruction ends them in one spot).
  *
  * Usage: npx tsc -p . && node dist/bench/closed-loop.js [--model DIR] [--suite all] [--inits 1]
  *   [--first 0] (about 25 s an episode on one core; run suites in two processes to use both)
@@ -49,9 +49,9 @@ for (const suite of suites) {
   for (const task of suiteTasks(suite)) {
     for (let init = first; init < first + inits; init++) {
       const hands: number[][] = [];
-      let fingers = 0;
-      let lastGrip = 0;
       const moves: number[][] = [];
+      let lastGrip = 0;
+      let fingers = 0;
       let stuck = 0;
       let longest = 0;
       let kind: 'blocked' | 'dithering' = 'blocked';
@@ -60,10 +60,10 @@ for (const suite of suites) {
         const a = await policy(obs, instruction);
         const hand = obs.state.eef;
         const move = [a[0]!, a[1]!, a[2]!].map(sign);
-        lastGrip = a[6]!;
         hands.push([...hand]);
-        fingers = obs.state.gripper;
         moves.push(move);
+        lastGrip = a[6]!;
+        fingers = obs.state.gripper;
         const before = hands[hands.length - 1 - WINDOW];
         if (before && move.some((m) => m !== 0) && Math.hypot(...hand.map((v, k) => v - before[k]!)) < STILL) {
           if (stuck === 0) kind = 'blocked';
