@@ -194,7 +194,7 @@ export const referenceKernels: Kernels = {
       for (let h = 0; h < nHeads; h++) {
         const qo = (t * nHeads + h) * headDim;
         const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
-        const live = attentionWeights(q, k, mask, p, t, h, S, nHeads, nKvHeads, headDim);
+        const live = attentionWeights(q, k, mask, p, qo, kvo, t, S, kvWidth, headDim);
         for (let d = 0; d < headDim; d++) {
           let acc = 0;
           if (live) for (let s = 0; s < S; s++) acc += p[s]! * v[s * kvWidth + kvo + d]!;
@@ -217,7 +217,7 @@ export const referenceKernels: Kernels = {
         const qo = (t * nHeads + h) * headDim;
         const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
         // A fully masked row outputs zeros whatever q, k, v are.
-        if (!attentionWeights(q, k, mask, p, t, h, S, nHeads, nKvHeads, headDim)) continue;
+        if (!attentionWeights(q, k, mask, p, qo, kvo, t, S, kvWidth, headDim)) continue;
         // dv += pᵀ·g; dp = g·vᵀ; the softmax's backward ds = p ⊙ (dp - p·dp); dq = ds·k·scale; dk += dsᵀ·q·scale.
         let pdp = 0;
         for (let s = 0; s < S; s++) {
@@ -307,13 +307,11 @@ export function erfc(x: number): number {
 }
 
 /**
- * The attention weights of query row t, head h: p[S] = softmax(q_t·kᵀ/√headDim + mask_t) (grouped-query:
- * head h reads kv head h / (nHeads / nKvHeads)). Returns false, p untouched, for a fully masked row.
+ * The attention weights of one query row and head: p[S] = softmax(q·kᵀ/√headDim + mask row t), the
+ * query at q[qo..], its (grouped-query) kv head's keys at k[s·kvWidth + kvo..]. Returns false, p
+ * untouched, for a fully masked row.
  */
-function attentionWeights(q: Float32Array, k: Float32Array, mask: Float32Array | null, p: Float64Array, t: number, h: number, S: number, nHeads: number, nKvHeads: number, headDim: number): boolean {
-  const qo = (t * nHeads + h) * headDim;
-  const kvWidth = nKvHeads * headDim;
-  const kvo = Math.floor(h / (nHeads / nKvHeads)) * headDim;
+function attentionWeights(q: Float32Array, k: Float32Array, mask: Float32Array | null, p: Float64Array, qo: number, kvo: number, t: number, S: number, kvWidth: number, headDim: number): boolean {
   const scale = 1 / Math.sqrt(headDim);
   let max = -Infinity;
   for (let s = 0; s < S; s++) {

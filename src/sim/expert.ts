@@ -60,7 +60,7 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
-  /** The hand on the previous frame of an `untilBlocked` phase. */
+  /** The hand on the phase's previous frame (null on its first): an `untilBlocked` phase ends when it stops. */
   private lastEef: number[] | null = null;
   /** The target of the phase that chose the last action (null once every phase has run). */
   aim: V3 | null = null;
