@@ -1,5 +1,5 @@
 import type { Observation, TabletopEnv } from './env.js';
-import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, FINGER_HALF_LENGTH, FINGER_OPEN, HANDLE_OFFSET, HANDLE_Z, objectHalfHeight, surfaceAbove, TABLE_Z, type SceneObject } from './scene.js';
+import { BUTTON_TRAVEL, DRAWER_TRAVEL, drawerInterior, FINGER_HALF_LENGTH, FINGER_OPEN, HANDLE_OFFSET, HANDLE_Z, objectHalfHeight, surfaceAbove, type SceneObject } from './scene.js';
 import type { Goal } from './tasks.js';
 
 /**
@@ -29,11 +29,6 @@ interface Phase {
    * is the expert's hidden state), and the policy learns "stop".
    */
   pass?: number;
-  /**
-   * Aims below what the hand can reach and ends when a contact stops it (z still for a step, x and y
-   * at the target) instead of on reaching `to`.
-   */
-  untilBlocked?: boolean;
 }
 
 const CARRY_Z = 0.17;
@@ -60,8 +55,6 @@ export class Expert {
   private phase = 0;
   private steps = 0;
   private target: V3 | null = null;
-  /** The hand on the phase's previous frame (null on its first): an `untilBlocked` phase ends when it stops. */
-  private lastEef: number[] | null = null;
   /** The target of the phase that chose the last action (null once every phase has run). */
   aim: V3 | null = null;
   /** The name of the phase that chose the last action ('done' once every phase has run). */
@@ -118,16 +111,17 @@ export class Expert {
     return [
       // Approach at carry height: the fingers then clear the cabinet, an open drawer and the stove.
       { name: 'approach', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], carry(env)]; }, grip: -1, pass: PASS },
-      // Down until the table (or what the object stands on) stops the fingertips: a policy that goes
-      // too far is stopped in the very frame the demonstrations answer with "close".
-      { name: 'descend', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], TABLE_Z]; }, grip: -1, untilBlocked: true },
-      // Close while stepping up off the table, where the fingertips would drag and not close.
+      // Down until one more step would put the fingertips on what the object stands on; every frame
+      // below that, the hand pressed onto the table included, is one the demonstrations answer with
+      // "close". Stopping on the contact instead showed the same frame labelled "down" (the step the
+      // table stopped) and then "close", and the cloned policy kept pressing down.
+      { name: 'descend', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] - h + FINGER_HALF_LENGTH + HALF_STEP]; }, grip: -1 },
+      // Close while stepping up, clear of the table, where the fingertips of an overshooting hand drag.
       { name: 'grasp', to: (_, eef) => [eef[0], eef[1], eef[2] + 2 * HALF_STEP], grip: 1, settle: true },
       { name: 'lift', to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1, pass: PASS },
       { name: 'carry', to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1, pass: PASS },
-      // Lower until the surface stops the object (aiming below it, from where the object really hangs):
-      // an overshooting policy again stops in the frame labelled "release".
-      { name: 'lower', to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) - 0.03], grip: 1, untilBlocked: true },
+      // Lower until one more step would set the object down (from where it really hangs), as the descent.
+      { name: 'lower', to: (env, eef) => [spot[0], spot[1], eef[2] - (env.bodyPos(obj.name)[2] - h - spot[2]) + HALF_STEP], grip: 1 },
       // Open while stepping up, as the grasp closes: fingers pressed against the object open slowly.
       { name: 'release', to: (_, eef) => [eef[0], eef[1], eef[2] + 2 * HALF_STEP], grip: -1, settle: true },
       { name: 'retreat', to: (env, eef) => [eef[0], eef[1], carry(env)], grip: -1 },
@@ -217,12 +211,6 @@ export class Expert {
       this.next();
       return this.act(obs);
     }
-    if (p.untilBlocked && this.lastEef && Math.abs(eef[2] - this.lastEef[2]) < 0.001 && move[0] === 0 && move[1] === 0) {
-      // Stopped short of the target: this frame, held by the contact, is the next phase's.
-      this.next();
-      return this.act(obs);
-    }
-    this.lastEef = [...eef];
     this.steps++;
     const ended = p.hold !== undefined ? this.steps >= p.hold : !p.settle && dist < (p.pass ?? REACHED);
     if (ended || this.steps > PATIENCE) this.next();
@@ -230,7 +218,6 @@ export class Expert {
   }
 
   private next(): void {
-    this.lastEef = null;
     this.phase++;
     this.steps = 0;
     this.target = null;
