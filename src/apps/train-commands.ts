@@ -22,13 +22,14 @@ export function registerTrainCommands(program: Command): void {
     .option('--size <px>', 'frame size stored', positiveInt, 128)
     .option('--every <k>', 'keep every k-th step', positiveInt, 2)
     .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
+    .option('--late <p>', 'probability that a grasp or release starts one step late (the previous motion repeated once), so the frames show the overshoot a policy reaches, labelled with the expert\'s close/release', probability, 0)
     .option('--no-shadows', 'render without the overhead lamp\'s shadows (frames as before shadows existed)')
     .option('--from-init <n>', `first training initial state (${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}); a later round takes states an earlier one did not`, positiveInt, TRAINING_STATES.first)
     .option('--policy <dir>', 'DAgger: this model acts (AR decoding) and the expert labels every frame it reaches; episodes are kept whether or not they succeed')
     .option('--expert-share <p>', 'with --policy: the share of steps on which the expert\'s action is executed instead', probability, 0.5)
     .option('--relabel', 'object suite: run each task on the layouts of other tasks that hold its object, so the same frames come with two instructions (a dataset of its own, trained beside the plain one)')
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; late: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
       if (o.relabel && parseSuites(o.suite).some((s) => s !== 'object')) throw new Error('--relabel applies to the object suite only: pass --suite object');
       const vla = o.policy ? VlaPolicy.load(o.policy) : null;
       // A DAgger round keeps failed episodes, a plain one skips them; either way the count is the news.
@@ -40,6 +41,7 @@ export function registerTrainCommands(program: Command): void {
         size: o.size,
         every: o.every,
         noise: o.noise,
+        late: o.late,
         shadows: o.shadows,
         firstInit: o.fromInit,
         learner: vla ? { policy: () => vlaSimPolicy(vla, createDecoder(vla, 'ar')).policy, expertShare: o.expertShare } : undefined,
@@ -78,7 +80,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--point-head <w>', 'weight of the training-only auxiliary loss pointing, from the ViT and the decoder, at the patches holding the hand and the object the expert heads for (datasets collected with points; 0: none)', nonNegative, DEFAULT_SMALL_VLA.pointHead ?? 0)
     .option('--state-head <w>', 'weight of the training-only auxiliary loss regressing the simulator state behind each frame (hand position, finger opening, the expert\'s aim) from the image tokens and the decoder (datasets collected with states; 0: none)', nonNegative, DEFAULT_SMALL_VLA.stateHead ?? 0)
     .option('--approach-weight <k>', 'draw the frames of each demonstration\'s approach (before the hand first stands over its target) k times as often as the others', nonNegative, 1)
-    .option('--grip-weight <k>', 'draw the frames where the gripper command changes (a grasp, a release) and the frame before each k times as often as the others', nonNegative, 1)
+    .option('--grip-weight <k>', 'draw the frames where the gripper command changes (a grasp, a release) and the frames just before and after each k times as often as the others', nonNegative, 1)
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
 import { AGENT_VIEW, EXPERT_SPEED, expertPolicy, FINGER_OPEN, projector, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
-import { collectDemonstrations, dagger, noisy } from './collect.js';
+import { collectDemonstrations, dagger, lateGrip, noisy } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
   const labels: number[][] = [];
@@ -36,6 +36,25 @@ test('the expert still succeeds under DART noise, and its labels stay clean expe
   // Clean labels are the expert's one speed or zero; the executed actions carry the noise.
   assert.ok(labels.every((a) => a.slice(0, 3).every((x) => x === 0 || Math.abs(x) === EXPERT_SPEED)));
   assert.ok(r.actions.some((a) => a.slice(0, 3).some((x) => x !== 0 && Math.abs(Math.abs(x) - EXPERT_SPEED) > 0.01)));
+});
+
+test('a late grasp: the frame after the expert first closes shows the open hand pressed lower, labelled "close", and the expert still succeeds', async () => {
+  const env = await TabletopEnv.create(64);
+  const task = suiteTasks('spatial')[0]!;
+  const init = TRAINING_STATES.first;
+  const labels: number[][] = [];
+  const r = await runEpisode(env, task, init, lateGrip(noisy(expertPolicy(env, task, init), 0, seededRandom(2), labels), 1, seededRandom(3)), { record: true });
+  assert.ok(r.success, 'the late expert failed the task');
+  const grasp = labels.findIndex((a) => a[6] > 0);
+  assert.ok(grasp > 0);
+  // Executed: one more step down with open fingers; labelled: the expert's close, twice in a row.
+  assert.deepEqual(r.actions[grasp], r.actions[grasp - 1]);
+  assert.ok(labels[grasp]![6]! > 0 && labels[grasp + 1]![6]! > 0);
+  const z = (i: number) => r.observations[i]!.state.eef[2]!;
+  assert.ok(z(grasp + 1) < z(grasp) - 0.001, `the overshoot frame is not lower: ${z(grasp)} -> ${z(grasp + 1)}`);
+  assert.ok(r.observations[grasp + 1]!.state.gripper > 0.04, 'the fingers were already closing');
+  // Only the first frame of a change is late (the task succeeds before the release).
+  assert.equal(r.actions.filter((a, i) => a[6] !== labels[i]![6]).length, 1);
 });
 
 test('DAgger mixture: the learner acts on the other steps, the expert labels every frame until it is done', async () => {

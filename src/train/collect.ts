@@ -18,6 +18,14 @@ export interface CollectOptions {
    * recovers from small deviations (DART) instead of only ever seeing its perfect path.
    */
   noise?: number;
+  /**
+   * Probability that a grasp or a release starts one step late: on the frame where the expert first
+   * closes (or opens) the fingers, the previous step's action is executed once more, so the next
+   * frame shows the overshoot (the open hand pressed onto the table, the object pushed onto the
+   * plate) with the expert's answer to it ("close", "release") as its label. A cloned policy that
+   * decides a step late reaches exactly that frame, which clean demonstrations never show.
+   */
+  late?: number;
   /** Render the overhead lamp's shadows (default on; off reproduces datasets from before shadows). */
   shadows?: boolean;
   /** First training state (default TRAINING_STATES.first): a later round takes states no earlier round used. */
@@ -64,7 +72,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     const rand = seededRandom(task.index * 7919 + init);
     const expert = new Expert(env, task.scene(init), task.goals);
     const toPixel = projector(env.camera, opts.size, opts.size);
-    const demonstrator = noisy(
+    const demonstrator = lateGrip(noisy(
       (obs) => {
         const action = expert.act(obs);
         // The aim is drawn where it meets the table: on the object, plate or drawer it is about, not in mid-air above it.
@@ -76,7 +84,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
       opts.noise ?? 0,
       rand,
       labels,
-    );
+    ), opts.late ?? 0, rand);
     const actor = opts.learner ? dagger(demonstrator, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : demonstrator;
     const r = await runEpisode(env, task, init, actor, { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
@@ -114,6 +122,19 @@ export function noisy(expert: Policy, std: number, rand: () => number, labels: (
     const clean = await expert(obs, instruction);
     labels.push(clean);
     return std > 0 ? clean.map((a, i) => (i < 3 ? a + std * gaussian(rand) : a)) : clean;
+  };
+}
+
+/** Runs `expert`, but on a frame where its gripper command changes, with probability `p`, executes the previous step's action once more instead. */
+export function lateGrip(expert: Policy, p: number, rand: () => number): Policy {
+  let previous: number[] | null = null;
+  let executed: number[] | null = null;
+  return async (obs, instruction) => {
+    const action = await expert(obs, instruction);
+    const late = p > 0 && previous !== null && executed !== null && Math.sign(previous[6]!) !== Math.sign(action[6]!) && rand() < p;
+    previous = action;
+    executed = late ? executed : action;
+    return executed!;
   };
 }
 

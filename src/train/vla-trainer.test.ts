@@ -192,12 +192,12 @@ test('approach frames: those before the first label that moves neither x nor y',
   assert.equal(approachFrames([a(0.2, 0, 0, -1), a(0, 0.2, 0, -1)]), 2);
 });
 
-test('frame weights: approach frames, and the frames on both sides of a gripper command change', () => {
+test('frame weights: approach frames, and a gripper command change with the frames on both sides of it', () => {
   const a = (x: number, y: number, z: number, g: number) => [x, y, z, 0, 0, 0, g];
   const demo = [a(0.2, 0.2, -0.2, -1), a(0.2, 0, 0, -1), a(0, 0, -0.2, -1), a(0, 0, -0.2, -1), a(0, 0, 0, 1), a(0, 0, 0.2, 1), a(0.2, 0, 0, 1), a(0, 0, 0, -1)];
   assert.deepEqual([...frameWeights(demo, {})], [1, 1, 1, 1, 1, 1, 1, 1]);
-  assert.deepEqual([...frameWeights(demo, { approach: 3, grip: 5 })], [3, 3, 1, 5, 5, 1, 5, 5]);
-  assert.deepEqual([...frameWeights(demo, { approach: 6, grip: 2 })], [6, 6, 1, 2, 2, 1, 2, 2]);
+  assert.deepEqual([...frameWeights(demo, { approach: 3, grip: 5 })], [3, 3, 1, 5, 5, 5, 5, 5]);
+  assert.deepEqual([...frameWeights(demo, { approach: 6, grip: 2 })], [6, 6, 1, 2, 2, 2, 2, 2]);
 });
 
 test('frame sampler: draws in proportion to the weights; uniform weights draw as an unweighted run', () => {

@@ -113,7 +113,7 @@ export interface VlaTrainingOptions {
   approachWeight?: number;
   /**
    * How many times more often the frames around a gripper command change are drawn (default 1): the
-   * frame whose label first closes (or opens) the gripper and the frame before it. A grasp is one
+   * frame whose label first closes (or opens) the gripper and the frames before and after it. A grasp is one
    * label per demonstration, between frames that differ by a centimetre of height; drawn uniformly,
    * the cloned policy kept descending onto the object without ever closing its fingers.
    */
@@ -548,8 +548,8 @@ export function approachFrames(actions: readonly ArrayLike<number>[]): number {
 
 /**
  * Each frame's drawing weight: `approach` for the approach frames, `grip` for a frame whose gripper
- * label differs from the previous frame's and for that previous frame, the larger where both hold,
- * 1 elsewhere.
+ * label differs from the previous frame's and for the frames just before and after it (after: the
+ * overshoot of `collect --late`), the larger where both hold, 1 elsewhere.
  */
 export function frameWeights(actions: readonly ArrayLike<number>[], focus: { approach?: number; grip?: number }): Float64Array {
   const weight = new Float64Array(actions.length).fill(1);
@@ -557,8 +557,7 @@ export function frameWeights(actions: readonly ArrayLike<number>[], focus: { app
   const grip = focus.grip ?? 1;
   for (let i = 1; i < actions.length; i++) {
     if (Math.sign(actions[i]![6]!) === Math.sign(actions[i - 1]![6]!)) continue;
-    weight[i] = Math.max(weight[i]!, grip);
-    weight[i - 1] = Math.max(weight[i - 1]!, grip);
+    for (const j of [i - 1, i, i + 1]) if (j < actions.length) weight[j] = Math.max(weight[j]!, grip);
   }
   return weight;
 }
