@@ -19,7 +19,7 @@ mkdir -p "$RUNS"
 # stayed near chance; the lines below replay that run exactly (seed 1, 16 samples a step, the
 # model shape and image head of DEFAULT_SMALL_VLA; the schedule was shortened twice to fit a session).
 # Those first stages ran before the renderer had shadows, hence --no-shadows.
-# They also ran before the expert ended its descents on contact (README, Training): collect now
+# They also ran before the expert's current descent (to one step above the contact; README, Training): collect now
 # demonstrates that way, so a replay trains on the new expert's demonstrations, not the shipped ones.
 node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --noise 0.1 --no-shadows --out "$RUNS/data-dart"
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-dart" --out "$RUNS/vla" --steps 4600 --until 600 --batch 16 --lr 1e-3 --seed 1
