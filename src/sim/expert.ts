@@ -116,7 +116,7 @@ export class Expert {
       // "close". Stopping on the contact instead showed the same frame labelled "down" (the step the
       // table stopped) and then "close", and the cloned policy kept pressing down.
       { name: 'descend', to: (env) => { const p = env.bodyPos(obj.name); return [p[0], p[1], p[2] - h + FINGER_HALF_LENGTH + HALF_STEP]; }, grip: -1 },
-      // Close while stepping up, clear of the table, where the fingertips of an overshooting hand drag.
+      // Close while stepping up: pressed onto the table, an overshooting hand's fingertips drag and do not close.
       { name: 'grasp', to: (_, eef) => [eef[0], eef[1], eef[2] + 2 * HALF_STEP], grip: 1, settle: true },
       { name: 'lift', to: (env, eef) => [eef[0], eef[1], carry(env)], grip: 1, pass: PASS },
       { name: 'carry', to: (env) => { spot = surface(env); return [spot[0], spot[1], carry(env)]; }, grip: 1, pass: PASS },
