@@ -1,7 +1,7 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
 import { Expert, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
-import { actionStats, EpisodeStore, type ActionStats } from './dataset.js';
+import { actionStats, EpisodeStore, sameGripperCommand, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
   suites: SuiteName[];
@@ -127,14 +127,13 @@ export function noisy(expert: Policy, std: number, rand: () => number, labels: (
 
 /** Runs `expert`, but on a frame where its gripper command changes, with probability `p`, executes the previous step's action once more instead. */
 export function lateGrip(expert: Policy, p: number, rand: () => number): Policy {
-  let previous: number[] | null = null;
-  let executed: number[] | null = null;
+  let last: { label: number[]; executed: number[] } | null = null;
   return async (obs, instruction) => {
-    const action = await expert(obs, instruction);
-    const late = p > 0 && previous !== null && executed !== null && Math.sign(previous[6]!) !== Math.sign(action[6]!) && rand() < p;
-    previous = action;
-    executed = late ? executed : action;
-    return executed!;
+    const label = await expert(obs, instruction);
+    const late = p > 0 && last !== null && !sameGripperCommand(last.label, label) && rand() < p;
+    const executed = late ? last!.executed : label;
+    last = { label, executed };
+    return executed;
   };
 }
 

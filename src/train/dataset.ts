@@ -216,6 +216,11 @@ export interface ActionStats {
   mask: boolean[];
 }
 
+/** Whether two actions give the same gripper command (either convention: env -1/+1, dataset 0/1). */
+export function sameGripperCommand(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  return Math.sign(a[6]!) === Math.sign(b[6]!);
+}
+
 export function actionStats(actions: readonly Float32Array[]): ActionStats {
   if (actions.length === 0) throw new Error('actionStats: no actions');
   const stats: ActionStats = { q01: [], q99: [], mean: [], std: [], min: [], max: [], mask: [] };

@@ -5,7 +5,7 @@ import { seededRandom } from '../ops/random.js';
 import { ActionTokenizer, buildWordTokenizer, N_BINS, encodeSafetensors, mergeOrder, normalizeAction, patchify, SafetensorsFile, splitWords, TextTokenizer, type NormStats, type RgbImage } from '../model/index.js';
 import { augmentImage } from './augment.js';
 import { toDatasetAction } from './collect.js';
-import { STATE_VALUES, type EpisodeStore } from './dataset.js';
+import { sameGripperCommand, STATE_VALUES, type EpisodeStore } from './dataset.js';
 import { initLlamaBlock, llamaBlock, type LlamaBlockConfig } from './llama-block.js';
 import { AdamW, clipGradNorm, warmupCosine } from './optim.js';
 import { Initializer, ParamSet } from './params.js';
@@ -556,7 +556,7 @@ export function frameWeights(actions: readonly ArrayLike<number>[], focus: { app
   weight.fill(focus.approach ?? 1, 0, approachFrames(actions));
   const grip = focus.grip ?? 1;
   for (let i = 1; i < actions.length; i++) {
-    if (Math.sign(actions[i]![6]!) === Math.sign(actions[i - 1]![6]!)) continue;
+    if (sameGripperCommand(actions[i]!, actions[i - 1]!)) continue;
     for (const j of [i - 1, i, i + 1]) if (j < actions.length) weight[j] = Math.max(weight[j]!, grip);
   }
   return weight;
@@ -598,7 +598,7 @@ export function waypointTargets(actions: readonly ArrayLike<number>[]): number[]
     const a = actions[i]!;
     const next = actions[i + 1];
     const own = [0.5 * a[0]!, 0.5 * a[1]!, 0.5 * a[2]!];
-    out[i] = next && Math.sign(next[6]!) === Math.sign(a[6]!) ? own.map((x, j) => x + out[i + 1]![j]!) : own;
+    out[i] = next && sameGripperCommand(next, a) ? own.map((x, j) => x + out[i + 1]![j]!) : own;
   }
   return out;
 }
