@@ -84,7 +84,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--stop-after <n>', 'stop after this many steps in this run (resume later)', positiveInt)
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
-    .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; ignored when --out already holds a checkpoint to resume')
+    .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; the training-only heads continue from its checkpoint/ when it is a train-vla run folder; ignored when --out already holds a checkpoint to resume')
     .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const dirs = o.data.split(',');
       const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
@@ -116,6 +116,7 @@ export function registerTrainCommands(program: Command): void {
         stopAfter: o.stopAfter,
         until: o.until,
         initFrom: o.initFrom,
+        onInitFrom: (heads) => console.error(`started from ${o.initFrom}; ${heads.length ? `training-only heads continued from its checkpoint: ${heads.join(', ')}` : 'training-only heads start fresh (no checkpoint of theirs there)'}`),
         approachWeight: o.approachWeight,
         gripWeight: o.gripWeight,
         progressEvery: 10,

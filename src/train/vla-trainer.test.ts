@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -174,6 +174,17 @@ test('training can start from an exported model: its weights, not random ones; a
   const resumed = new VlaTrainer(cfg, instructions, 9);
   resumed.train([store], stats, join(root, 'init-fine'), { steps: 2, batch: 2, lr: 0, seed: 1, checkpointEvery: 1, unnormKey: 'toy', initFrom: join(root, 'missing-model') });
   for (const [name, v] of first.params.vars) assert.deepEqual(resumed.params.get(name).value.data, v.value.data, name);
+  // A plain model folder (no checkpoint beside it) gives the heads nothing; a run's folder gives them its checkpoint's.
+  const plainModel = join(root, 'init-plain');
+  cpSync(join(root, 'init-base'), plainModel, { recursive: true });
+  rmSync(join(plainModel, 'checkpoint'), { recursive: true });
+  assert.deepEqual(new VlaTrainer({ ...cfg, imageHead: 1 }, instructions, 8).initFromModel(plainModel), []);
+  const withHead = new VlaTrainer({ ...cfg, imageHead: 1 }, instructions, 3);
+  withHead.train([store], stats, join(root, 'init-head'), { steps: 4, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy' });
+  const continued = new VlaTrainer({ ...cfg, imageHead: 1 }, instructions, 8);
+  const heads = continued.initFromModel(join(root, 'init-head'));
+  assert.ok(heads.length > 0 && heads.every((n) => n.startsWith('training.image_head.')), heads.join());
+  for (const n of heads) assert.deepEqual(continued.params.get(n).value.data, withHead.params.get(n).value.data, n);
   assert.throws(() => new VlaTrainer(cfg, ['stack the green bowl'], 8).initFromModel(join(root, 'init-base')), /tokenizer\.json differs/);
   assert.throws(() => new VlaTrainer({ ...cfg, hidden: 16, intermediate: 32 }, instructions, 8).initFromModel(join(root, 'init-base')), /shape|\[/);
 });

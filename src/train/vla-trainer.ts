@@ -101,6 +101,8 @@ export interface VlaTrainingOptions {
   until?: number;
   /** Start from this exported model instead of random weights (see initFromModel); ignored when resuming a checkpoint. */
   initFrom?: string;
+  /** Called once a run has started from `initFrom`, with the training-only head tensors its checkpoint gave. */
+  onInitFrom?: (continuedHeads: readonly string[]) => void;
   /** Storage dtype of the exported weights (default BF16). */
   exportDtype?: 'F32' | 'BF16';
   /**
@@ -388,7 +390,10 @@ export class VlaTrainer {
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
     const ckptDir = join(out, 'checkpoint');
     const resuming = existsSync(join(ckptDir, 'state.json'));
-    if (!resuming && opts.initFrom) this.initFromModel(opts.initFrom);
+    if (!resuming && opts.initFrom) {
+      const continued = this.initFromModel(opts.initFrom);
+      opts.onInitFrom?.(continued);
+    }
     let step = resuming ? this.restore(ckptDir, opt) : 0;
     const stopAt = Math.min(opts.steps, opts.until ?? opts.steps, opts.stopAfter !== undefined ? step + opts.stopAfter : opts.steps);
     const every = opts.progressEvery ?? 10;
@@ -502,15 +507,29 @@ export class VlaTrainer {
   /**
    * Starts from an exported model (a folder `export` wrote: config.json, model.safetensors,
    * tokenizer.json) instead of random weights: fine-tuning, or continuing a shipped model on new
-   * data. The training-only image head keeps its fresh initialization (it is never exported).
+   * data. The training-only heads are never exported: when `dir` is a training run's folder (train-vla
+   * exports into it), they continue from its checkpoint where the shapes match; otherwise they start
+   * fresh, and their first hundreds of steps (loss ~5) pull on a trained trunk.
+   * Returns the names of the heads' tensors taken from the checkpoint.
    */
-  initFromModel(dir: string): void {
+  initFromModel(dir: string): string[] {
     const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as unknown;
     if (JSON.stringify(tokenizer) !== JSON.stringify(this.tokenizerFiles.tokenizer)) {
       throw new Error(`${dir}: its tokenizer.json differs from the vocabulary of this dataset's instructions; fine-tune on data with the same instructions`);
     }
     const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
     for (const [n, v] of this.params.vars) if (!n.startsWith(TRAINING_ONLY)) v.value.data.set(weights.tensor(n, v.shape).data);
+    const ckptPath = join(dir, 'checkpoint', 'model.safetensors');
+    if (!existsSync(ckptPath)) return [];
+    const ckpt = SafetensorsFile.open(ckptPath);
+    const continued: string[] = [];
+    for (const [n, v] of this.params.vars) {
+      const shape = ckpt.entries.get(n)?.shape;
+      if (!n.startsWith(TRAINING_ONLY) || !shape || shape.join() !== v.shape.join()) continue;
+      v.value.data.set(ckpt.tensor(n, v.shape).data);
+      continued.push(n);
+    }
+    return continued;
   }
 
   /** Writes the trained model in OpenVLA's layout: config.json, model.safetensors (bf16), tokenizer files. */
