@@ -31,13 +31,13 @@ const frames = Array.from({ length: actions + 5 }, (_, i) => episode.observation
 const image = frames[0]!;
 
 console.log(`model ${model}; the first ${actions + 5} frames of the expert's episode on ${task.suite} task 0, one action per frame and decoder (medians; 5 warm-up actions first)`);
-console.log('decoder            | vision ms | prefill ms | decode ms | total ms | target fwd | accept L');
+console.log('decoder            | vision ms | prefill ms | decode ms (draft + verify) | total ms | target fwd | accept L');
 for (const spec of decoders) {
   const decoder = createDecoder(vla, spec, draft);
   const rows = frames.map((frame) => vla.predictAction(frame, task.instruction, { decoder })).slice(5);
   const med = (f: (r: (typeof rows)[number]) => number) => quantile(rows.map(f), 0.5);
   console.log(
-    `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
+    `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} (${med((r) => r.stats.draftMs).toFixed(2).padStart(5)} + ${med((r) => r.stats.verifyMs).toFixed(2).padStart(5)}) | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
   );
 }
 

@@ -70,7 +70,7 @@ export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: 
     const x = tile(prefix, K);
     return () => {
       const out = draft.forward(x, x, positionsFrom(P, K), causalMask(P, K));
-      for (let i = 0; i < K; i++) draft.propose(out.slice(i, i + 1), K, candidates);
+      draft.propose(out, K, candidates);
       draft.cache.truncate(P);
     };
   };

@@ -14,6 +14,7 @@ export class DraftHead {
   private readonly fcEmbed: Tensor;
   private readonly fcFeature: Tensor;
   readonly cache: KvCache;
+  private rows: { first: number; count: number; weight: Tensor } | null = null;
 
   constructor(
     readonly target: LlamaModel,
@@ -53,12 +54,23 @@ export class DraftHead {
 
   /**
    * The draft's best `k` next tokens among `candidates` (a contiguous range of token ids, e.g. the
-   * 256 action tokens) for one predicted feature, with log-probabilities normalized over that range.
+   * 256 action tokens) for each row of `features` [T, d], with log-probabilities normalized over
+   * that range. One matmul for all rows: a tree round proposes below its whole frontier at once.
    */
-  propose(feature: Tensor, k: number, candidates: { first: number; count: number }): { tokens: number[]; logProbs: number[] } {
-    const rows = this.target.lmHead.slice(candidates.first, candidates.first + candidates.count);
-    const p = softmax(linear(feature, rows));
-    const best = topK(p, Math.min(k, candidates.count));
-    return { tokens: Array.from(best.indices, (i) => candidates.first + i), logProbs: Array.from(best.values, (v) => Math.log(Math.max(v, 1e-30))) };
+  propose(features: Tensor, k: number, candidates: { first: number; count: number }): { tokens: number[]; logProbs: number[] }[] {
+    const p = softmax(linear(features, this.candidateRows(candidates)));
+    const n = candidates.count;
+    return Array.from({ length: features.rows }, (_, r) => {
+      const best = topK(p.data.subarray(r * n, (r + 1) * n), Math.min(k, n));
+      return { tokens: Array.from(best.indices, (i) => candidates.first + i), logProbs: Array.from(best.values, (v) => Math.log(Math.max(v, 1e-30))) };
+    });
+  }
+
+  /** The lm_head rows of the candidate range, copied once per range rather than per proposal. */
+  private candidateRows(candidates: { first: number; count: number }): Tensor {
+    if (this.rows?.first !== candidates.first || this.rows.count !== candidates.count) {
+      this.rows = { ...candidates, weight: this.target.lmHead.slice(candidates.first, candidates.first + candidates.count) };
+    }
+    return this.rows.weight;
   }
 }

@@ -181,7 +181,7 @@ export class SpecDecoder implements ActionDecoder {
         fresh.forEach((node, r) => feature.set(node, out.slice(r, r + 1)));
         rounds++;
       }
-      return frontier.map((node) => draft.propose(feature.get(node)!, shape.topK, this.opts.candidates));
+      return draft.propose(concatRows(frontier.map((node) => feature.get(node)!)), shape.topK, this.opts.candidates);
     });
     draft.cache.truncate(base);
     return { tree, rounds };
