@@ -2,8 +2,8 @@
 # Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
 # expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
 # kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 6 hours on a 2-core machine (the three collects 1.3 hours on one
-# core, train-vla 4 hours, train-draft 10 minutes); run it in the background:
+# from runs/vla/checkpoint). About 11 hours on a 2-core machine (the collects 2.5 hours on one
+# core, train-vla 8 hours, train-draft 10 minutes); run it in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,9 +38,27 @@ node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-la
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-state" --steps 3000 --batch 16 --lr 5e-4 --seed 1 --state-head 0.5 --approach-weight 3 --init-from "$RUNS/vla-lamp"
 node dist/src/apps/cli.js train-vla --data "$RUNS/data-lamp" --out "$RUNS/vla-state2" --steps 2500 --batch 16 --lr 3e-4 --seed 2 --state-head 1 --approach-weight 3 --init-from "$RUNS/vla-state"
 
-node dist/src/apps/cli.js train-draft --model "$RUNS/vla-state2" --data "$RUNS/data-lamp" --out "$RUNS/draft" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
+# Then the expert that descends to one step above the contact (README, Training: the table trap).
+# The shipped run's first stage here (seed 4, 2,400 steps) trained on an intermediate expert that no
+# longer exists; a replay uses the current one for both stages.
+node dist/src/apps/cli.js collect --suite all --episodes 40 --every 2 --out "$RUNS/data-contact"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-contact" --out "$RUNS/vla-contact" --steps 2400 --batch 16 --lr 3e-4 --seed 4 --state-head 1 --approach-weight 3 --init-from "$RUNS/vla-state2"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-contact" --out "$RUNS/vla-contact2" --steps 3000 --batch 16 --lr 3e-4 --seed 5 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-contact"
+
+# Every frame, with half the grasps and releases one step late (the overshoot frame labelled "close").
+node dist/src/apps/cli.js collect --suite all --episodes 40 --every 1 --late 0.5 --out "$RUNS/data-late"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-late" --out "$RUNS/vla-late" --steps 1800 --batch 16 --lr 3e-4 --seed 6 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-contact2"
+
+# One DAgger round: that model acts (the expert's action on 30% of the steps), the expert labels
+# every frame; 6 + 6 more training states per task. (The shipped run's heads restarted at every
+# --init-from before the stage below; a replay continues them from each run's checkpoint.)
+node dist/src/apps/cli.js collect --suite all --episodes 6 --from-init 160 --policy "$RUNS/vla-late" --expert-share 0.3 --out "$RUNS/dagger-1"
+node dist/src/apps/cli.js collect --suite all --episodes 6 --from-init 166 --policy "$RUNS/vla-late" --expert-share 0.3 --out "$RUNS/dagger-2"
+node dist/src/apps/cli.js train-vla --data "$RUNS/data-late,$RUNS/dagger-1,$RUNS/dagger-2" --out "$RUNS/vla-dagger" --steps 3000 --batch 16 --lr 3e-4 --seed 7 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-late"
+
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla-dagger" --data "$RUNS/data-late" --out "$RUNS/draft" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
 
 mkdir -p "$OUT/target" "$OUT/draft"
-cp "$RUNS"/vla-state2/config.json "$RUNS"/vla-state2/model.safetensors "$RUNS"/vla-state2/tokenizer.json "$RUNS"/vla-state2/tokenizer_config.json "$OUT/target/"
+cp "$RUNS"/vla-dagger/config.json "$RUNS"/vla-dagger/model.safetensors "$RUNS"/vla-dagger/tokenizer.json "$RUNS"/vla-dagger/tokenizer_config.json "$OUT/target/"
 cp "$RUNS"/draft/* "$OUT/draft/"
 echo "wrote $OUT"
