@@ -7,6 +7,7 @@ import { duration, nonNegative, parseSuites, positiveInt, probability } from './
 import { vlaSimPolicy } from './sim-policy.js';
 import { createDecoder, saveDraftHead } from '../spec/index.js';
 import { TRAINING_STATES } from '../sim/index.js';
+import { averageWeights } from '../train/average-weights.js';
 import { collectDemonstrations, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
@@ -123,6 +124,16 @@ export function registerTrainCommands(program: Command): void {
         onProgress: (p) => process.stderr.write(`step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${p.imageHeadLoss === null ? '' : ` (image head ${p.imageHeadLoss.toFixed(3)})`}${p.waypointHeadLoss === null ? '' : ` (waypoint head ${p.waypointHeadLoss.toFixed(3)})`}${p.pointHeadLoss === null ? '' : ` (point head ${p.pointHeadLoss.toFixed(3)})`}${p.stateHeadLoss === null ? '' : ` (state head ${p.stateHeadLoss.toFixed(3)})`}  action-token acc ${(100 * p.tokenAccuracy).toFixed(1)}% (per dim ${p.dimAccuracy.map((a) => (100 * a).toFixed(0)).join(' ')})  ${p.samplesPerSec.toFixed(1)} samples/s  ETA ${duration(p.etaSec)}\n`),
       });
       console.error(existsSync(join(o.out, 'config.json')) ? `wrote ${o.out}` : `stopped; rerun to continue from ${o.out}/checkpoint`);
+    });
+
+  program
+    .command('average-weights')
+    .description('Average the weights of exported models of one architecture (a "model soup" of fine-tunes from one run) into a new model folder; config and tokenizer are copied from the first.')
+    .requiredOption('--models <dirs>', 'comma-separated exported model folders (same config.json)', (v: string) => v.split(',').filter(Boolean))
+    .requiredOption('--out <dir>', 'model folder to write')
+    .action((o: { models: string[]; out: string }) => {
+      const r = averageWeights(o.models, o.out);
+      console.error(`wrote ${o.out}: the mean of ${o.models.length} models, ${r.tensors} tensors (${r.dtype})`);
     });
 
   program
