@@ -38,7 +38,8 @@ test('averageWeights refuses models that differ in config or tensors, and an out
   const renamed = join(root, 'renamed');
   writeTinyCheckpoint(renamed, { seed: 4, fused: false, dtype: 'F32' });
   const f = SafetensorsFile.open(join(renamed, 'model.safetensors'));
-  const tensors = new Map([...f.entries.keys()].map((n) => [n === [...f.entries.keys()][0] ? 'unexpected.weight' : n, f.tensor(n)]));
+  const [firstName, ...rest] = f.entries.keys();
+  const tensors = new Map([['unexpected.weight', f.tensor(firstName!)], ...rest.map((n) => [n, f.tensor(n)] as const)]);
   writeFileSync(join(renamed, 'model.safetensors'), encodeSafetensors(tensors));
   assert.throws(() => averageWeights([a, renamed], join(root, 'y')), /tensors differ/);
   assert.throws(() => averageWeights([a, b], a), /one of the inputs/);

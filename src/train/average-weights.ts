@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Tensor } from '../ops/index.js';
+import { shapeSize, Tensor } from '../ops/index.js';
 import { encodeSafetensors, SafetensorsFile, type SafetensorsDType } from '../model/index.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -35,7 +35,7 @@ export function averageWeights(dirs: readonly string[], out: string): { tensors:
   const mean = new Map<string, Tensor>();
   for (const name of names) {
     const shape = files[0]!.entries.get(name)!.shape;
-    const sum = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    const sum = new Float64Array(shapeSize(shape));
     for (const f of files) f.tensor(name, shape).data.forEach((v, i) => (sum[i]! += v));
     mean.set(name, new Tensor(Float32Array.from(sum, (v) => v / files.length), shape));
   }
