@@ -118,6 +118,15 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value MatmulBf16(napi_env env, napi_callback_info info) {
+  const char *FN = "matmulBf16";
+  ARGS(6);
+  F32(0, a); U16(1, b); F32(2, c); INT(3, M); INT(4, N); INT(5, K);
+  NEED(a.length, (size_t)M * K, "a"); NEED(b.length, (size_t)K * N, "b"); NEED(c.length, (size_t)M * N, "c");
+  if (sv_matmul_bf16(a.data, b.data, c.data, M, N, K) != 0) napi_throw_error(env, NULL, "matmulBf16: out of memory");
+  return NULL;
+}
+
 static napi_value MatmulTransA(napi_env env, napi_callback_info info) {
   const char *FN = "matmulTransA";
   ARGS(6);
@@ -395,6 +404,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
+      FUNC("matmulBf16", MatmulBf16),
       FUNC("add", Add),
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
@@ -415,6 +425,9 @@ static napi_value Init(napi_env env, napi_value exports) {
 #undef FUNC
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  napi_value fast;
+  CHECK(env, napi_get_boolean(env, sv_bf16_fast(), &fast));
+  CHECK(env, napi_set_named_property(env, exports, "fastBf16", fast));
   return exports;
 }
 

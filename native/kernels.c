@@ -134,6 +134,120 @@ static int panel_matmul_bt(const float *a, const float *b, float *c, int M, int 
 /* Multiply-adds below which a product runs on one thread: forking costs more than it saves. */
 #define PAR_MIN_FLOPS (1 << 16)
 
+/* Round-to-nearest-even f32 -> bf16 bits; a NaN becomes the quiet NaN of its sign. */
+static inline uint32_t bf16_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return ((u >> 16) & 0x8000u) | 0x7fc0u;
+  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+#ifdef __AVX512BF16__
+/*
+ * One register tile of bf16_panel_rows: like panel_tile, but each 32-bit lane of the packed panel holds
+ * one row's pair (k, k+1) and vdpbf16ps multiplies it by the broadcast pair of a weight row: 32
+ * multiply-adds per instruction instead of 16.
+ */
+static inline __attribute__((always_inline)) void bf16_panel_tile(const uint32_t *ap, const uint16_t *b, float *c, int rows, int n0, int nb, int K, int ldc, const int MV, const int NB) {
+  __m512 acc[4][12];
+  const uint16_t *br[12];
+  for (int j = 0; j < NB; j++) br[j] = b + (size_t)(n0 + (j < nb ? j : 0)) * K;
+  for (int v = 0; v < MV; v++)
+    for (int j = 0; j < NB; j++) acc[v][j] = _mm512_setzero_ps();
+  for (int k2 = 0; k2 < K / 2; k2++) {
+    __m512bh av[4];
+    for (int v = 0; v < MV; v++) av[v] = (__m512bh)_mm512_load_si512(ap + (size_t)k2 * 16 * MV + 16 * v);
+    for (int j = 0; j < NB; j++) {
+      uint32_t pair;
+      memcpy(&pair, br[j] + 2 * k2, 4);
+      __m512bh bj = (__m512bh)_mm512_set1_epi32((int)pair);
+      for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], av[v], bj);
+    }
+  }
+  __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
+  for (int v = 0; v < MV; v++) {
+    __mmask16 m = lanes(16 * v, rows);
+    for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
+  }
+}
+
+static inline __attribute__((always_inline)) void bf16_panel_rows(const uint32_t *ap, const uint16_t *b, float *c, int rows, int N, int K, int ldc, const int MV, const int NB) {
+  for (int n0 = 0; n0 < N; n0 += NB) bf16_panel_tile(ap, b, c, rows, n0, N - n0 < NB ? N - n0 : NB, K, ldc, MV, NB);
+}
+
+/* Columns [0, N) of c = bf16(a) · bᵀ for an even K: blocks of 64 rows of a, packed as bf16 pairs (k-pair-major). */
+static int bf16_panel_matmul_bt(const float *a, const uint16_t *b, float *c, int M, int N, int K, int ldc) {
+  uint32_t *ap = aligned_alloc(64, sizeof(uint32_t) * (size_t)(K / 2) * 64 + 64);
+  if (!ap) return -1;
+  for (int m0 = 0; m0 < M; m0 += 64) {
+    int rows = M - m0 < 64 ? M - m0 : 64, mv = (rows + 15) / 16, w = 16 * mv;
+    for (int k2 = 0; k2 < K / 2; k2++)
+      for (int i = 0; i < w; i++) {
+        const float *ar = a + (size_t)(m0 + i) * K + 2 * k2;
+        ap[(size_t)k2 * w + i] = i < rows ? bf16_bits(ar[0]) | bf16_bits(ar[1]) << 16 : 0;
+      }
+    float *cb = c + (size_t)m0 * ldc;
+    switch (mv) {
+      case 1: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 1, 12); break;
+      case 2: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 2, 12); break;
+      case 3: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 3, 8); break;
+      default: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 4, 6); break;
+    }
+  }
+  free(ap);
+  return 0;
+}
+#endif
+
+/* Columns [0, N) of c = bf16(a) · bᵀ without AVX512_BF16 (or for an odd K): the same products, one at a time. */
+static void bf16_plain_matmul_bt(const float *a, const uint16_t *b, float *c, int M, int N, int K, int ldc) {
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) {
+      float s = 0.0f;
+      for (int k = 0; k < K; k++) {
+        uint32_t x = bf16_bits(a[(size_t)i * K + k]) << 16, w = (uint32_t)b[(size_t)j * K + k] << 16;
+        float xf, wf;
+        memcpy(&xf, &x, 4);
+        memcpy(&wf, &w, 4);
+        s += xf * wf;
+      }
+      c[(size_t)i * ldc + j] = s;
+    }
+}
+
+int sv_bf16_fast(void) {
+#ifdef __AVX512BF16__
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+/*
+ * c[M,N] = bf16(a) · bᵀ with b [N,K] in bf16 bits, accumulated in f32. Threads split the columns as in
+ * sv_matmul. With AVX512_BF16 it runs at twice the f32 FMA rate: the products of many rows (a ViT's
+ * patches, a prefill) are compute-bound, so this halves their cost.
+ */
+int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, int K) {
+  int failed = 0;
+#pragma omp parallel if ((double)M * N * K >= PAR_MIN_FLOPS && N >= 64) reduction(| : failed)
+  {
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    int chunk = ((N + nt - 1) / nt + 15) & ~15;
+    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    if (n1 > n0) {
+#ifdef __AVX512BF16__
+      if (K % 2 == 0)
+        failed |= bf16_panel_matmul_bt(a, b + (size_t)n0 * K, c + n0, M, n1 - n0, K, N) != 0;
+      else
+#endif
+        bf16_plain_matmul_bt(a, b + (size_t)n0 * K, c + n0, M, n1 - n0, K, N);
+    }
+  }
+  return failed ? -1 : 0;
+}
+
+
 /* Columns [n0, n1) of c = a · b (or a · bᵀ): one thread's share of a product. */
 static void matmul_slice(const float *a, const float *b, float *c, int M, int N, int K, int transB, int n0, int n1) {
   int n = n1 - n0;
@@ -634,13 +748,8 @@ void sv_f16_to_f32(const uint16_t *src, size_t n, float *out) {
 }
 
 void sv_f32_to_bf16(const float *src, size_t n, uint16_t *out) {
-  const uint32_t *s = (const uint32_t *)src;
 #pragma omp parallel for if (n >= PAR_MIN)
-  for (size_t i = 0; i < n; i++) {
-    uint32_t b = s[i];
-    if ((b & 0x7fffffffu) > 0x7f800000u) out[i] = (uint16_t)(((b >> 16) & 0x8000u) | 0x7fc0u);
-    else out[i] = (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-  }
+  for (size_t i = 0; i < n; i++) out[i] = (uint16_t)bf16_bits(src[i]);
 }
 
 void sv_f32_to_f16(const float *src, size_t n, uint16_t *out) {

@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB);
+int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, int K);
+int sv_bf16_fast(void);
 void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K);
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out);
 void sv_mul(const float *a, size_t n, const float *b, size_t nb, float *out);

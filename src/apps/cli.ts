@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodePng, VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
+import { bf16ByDefault, decodePng, VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
 import { kernels, loadNative } from '../ops/index.js';
 import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
@@ -25,7 +25,7 @@ function list(value: string): string[] {
 
 program
   .command('info')
-  .description('Show the compute engine in use: native addon or TypeScript reference, OpenBLAS core type and threads.')
+  .description('Show the compute engine in use: native addon or TypeScript reference, OpenBLAS core type and threads, and whether the image and prompt run in bf16 (SPEC_VLA_BF16).')
   .option('--json', 'print JSON')
   .action((opts: { json?: boolean }) => {
     const load = loadNative();
@@ -37,6 +37,7 @@ program
       blas_core_source: load.coreTypeSource,
       threads: blas?.threads ?? null,
       blas_config: blas?.config ?? null,
+      bf16_image_prompt: bf16ByDefault(),
     };
     if (opts.json) console.log(JSON.stringify(info, null, 2));
     else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(18)} ${v}`);

@@ -23,7 +23,7 @@ export class ArDecoder implements ActionDecoder {
     const t0 = performance.now();
     this.cache.truncate(0);
     const P = prefix.rows;
-    let out = this.target.forward(prefix, positionsFrom(0, P), causalMask(0, P), this.cache, { logits: 'last' });
+    let out = this.target.forward(prefix, positionsFrom(0, P), causalMask(0, P), this.cache, { logits: 'last', prompt: P });
     stats.prefillMs = performance.now() - t0;
     const tokens = [argmax(out.logits)[0]!];
     stats.targetForwards = 1;

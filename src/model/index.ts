@@ -10,7 +10,7 @@ export { VisionTransformer, mergeOrder, mergePatches } from './vit.js';
 export { Projector } from './projector.js';
 export { type RgbImage, type ResizeFilter, checkImage, rotate180, resize, centerCrop, patchify } from './image.js';
 export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
-export { VlaPolicy, ACTION_DIMS, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
+export { VlaPolicy, ACTION_DIMS, bf16ByDefault, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
 export { writeTinyCheckpoint, type TinyCheckpointOptions } from './tiny-checkpoint.js';
 export { buildWordTokenizer, splitWords } from './word-tokenizer.js';
 export { encodePng, decodePng } from './png.js';

@@ -61,16 +61,17 @@ export class LlamaLayer {
    * x[T, d] at `positions`, attending to the cache's committed entries plus themselves under
    * `mask` [T, past + T]. Writes this layer's new keys and values into the cache (not committed).
    */
-  forward(x: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, layer: number): Tensor {
+  forward(x: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, layer: number, bf16Rows = 0): Tensor {
     const { w, cfg } = this;
     const headDim = cfg.hidden / cfg.nHeads;
+    const proj = (t: Tensor, weight: Tensor) => linear(t, weight, undefined, bf16Rows);
     const h = w.inputNorm ? rmsNorm(x, w.inputNorm, cfg.eps) : x;
-    const q = rope(linear(h, w.q), positions, headDim, cfg.ropeTheta);
-    cache.write(layer, rope(linear(h, w.k), positions, headDim, cfg.ropeTheta), linear(h, w.v));
+    const q = rope(proj(h, w.q), positions, headDim, cfg.ropeTheta);
+    cache.write(layer, rope(proj(h, w.k), positions, headDim, cfg.ropeTheta), proj(h, w.v));
     const { k, v } = cache.view(layer, x.rows);
-    const x1 = add(x, linear(attention(q, k, v, mask, { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads }), w.o));
+    const x1 = add(x, proj(attention(q, k, v, mask, { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads }), w.o));
     const h2 = rmsNorm(x1, w.postNorm, cfg.eps);
-    return add(x1, linear(mul(silu(linear(h2, w.gate)), linear(h2, w.up)), w.down));
+    return add(x1, proj(mul(silu(proj(h2, w.gate)), proj(h2, w.up)), w.down));
   }
 }
 
@@ -83,6 +84,13 @@ export interface DecoderOutput {
 
 /** The Llama language model of a VLA: token embedding, decoder layers, final norm, lm_head. */
 export class LlamaModel {
+  /**
+   * Whether the prompt rows of a forward (`opts.prompt`) run their products in bf16. The prompt is
+   * what every decoder computes alike, so strict decoding still matches ar; decoded, verified and
+   * prior tokens stay f32.
+   */
+  bf16Prompt = false;
+
   constructor(
     readonly cfg: LlamaConfig,
     readonly embedTokens: Tensor,
@@ -118,18 +126,19 @@ export class LlamaModel {
   /**
    * Runs T new positions through every layer, continuing `cache`, and commits their entries.
    * `logits: 'last'` computes logits for the final position only (prefill), a number n for the last
-   * n positions, 'none' for none.
+   * n positions, 'none' for none. `prompt`: how many leading rows are the prompt (see bf16Prompt).
    */
-  forward(embeds: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, opts: { logits?: 'all' | 'last' | 'none' | number } = {}): DecoderOutput {
+  forward(embeds: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, opts: { logits?: 'all' | 'last' | 'none' | number; prompt?: number } = {}): DecoderOutput {
     const T = embeds.rows;
     if (embeds.cols !== this.cfg.hidden) throw new Error(`LlamaModel.forward: embeddings of width ${embeds.cols}, model width ${this.cfg.hidden}`);
     if (positions.length !== T) throw new Error(`LlamaModel.forward: ${positions.length} positions for ${T} tokens`);
     if (mask.rows !== T || mask.cols !== cache.length + T) {
       throw new Error(`LlamaModel.forward: mask is [${mask.shape.join(', ')}], expected [${T}, ${cache.length + T}]`);
     }
+    const bf16Rows = this.bf16Prompt ? (opts.prompt ?? 0) : 0;
     let x = embeds;
     this.layers.forEach((layer, i) => {
-      x = layer.forward(x, positions, mask, cache, i);
+      x = layer.forward(x, positions, mask, cache, i, bf16Rows);
     });
     cache.commit(T);
     const hidden = rmsNorm(x, this.norm, this.cfg.eps);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { argmax, concatRows, Tensor } from '../ops/index.js';
+import { relativeError } from '../ops/testing.js';
 import { positionsFrom } from './decoder.js';
 import { KvCache } from './kv-cache.js';
 import { causalMask } from './llama.js';
@@ -40,7 +41,7 @@ test('a tiny OpenVLA-layout checkpoint (fused backbones, bf16, sharded) loads an
   for (let i = 0; i < 7; i++) {
     const x = concatRows([prefixEmbeds, ...(recomputed.length ? [policy.llm.embed(recomputed)] : [])]);
     const cache = new KvCache(policy.llm.cfg.nLayers, policy.llm.kvWidth, x.rows);
-    recomputed.push(argmax(policy.llm.forward(x, positionsFrom(0, x.rows), causalMask(0, x.rows), cache, { logits: 'last' }).logits)[0]!);
+    recomputed.push(argmax(policy.llm.forward(x, positionsFrom(0, x.rows), causalMask(0, x.rows), cache, { logits: 'last', prompt: prefixEmbeds.rows }).logits)[0]!);
   }
   assert.deepEqual(out.tokens, recomputed);
   for (const ms of Object.values(out.timings)) assert.ok(Number.isFinite(ms) && ms >= 0);
@@ -64,6 +65,24 @@ function rewrite(dir: string, edit: (m: Map<string, Tensor>) => void): void {
   edit(m);
   writeFileSync(path, encodeSafetensors(m));
 }
+
+test('bf16 image and prompt: the products really run in bf16, and stay within its rounding of f32', () => {
+  const dir = join(root, 'bf16');
+  writeTinyCheckpoint(dir, { seed: 4, dtype: 'BF16' });
+  const policy = VlaPolicy.load(dir);
+  const img = policy.prepareImage(image(3));
+  const prefillLogits = () => {
+    const x = policy.prefix(img, 'pick up the red block');
+    const cache = new KvCache(policy.llm.cfg.nLayers, policy.llm.kvWidth, x.rows);
+    return policy.llm.forward(x, positionsFrom(0, x.rows), causalMask(0, x.rows), cache, { logits: 'last', prompt: x.rows }).logits.data;
+  };
+  policy.bf16 = false;
+  const f32 = prefillLogits();
+  policy.bf16 = true;
+  const bf16 = prefillLogits();
+  const err = relativeError(bf16, f32);
+  assert.ok(err > 1e-5 && err < 5e-2, `bf16 against f32: relative error ${err}`);
+});
 
 test('broken checkpoints give errors that name the problem', () => {
   const fresh = (name: string) => {

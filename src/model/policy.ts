@@ -1,4 +1,4 @@
-import { concatColumns, concatRows, Tensor } from '../ops/index.js';
+import { concatColumns, concatRows, kernels, Tensor } from '../ops/index.js';
 import { ActionTokenizer, unnormalizeAction } from './action-tokenizer.js';
 import { ArDecoder } from './ar-decoder.js';
 import { readVlaConfig, type VlaConfig } from './config.js';
@@ -54,6 +54,23 @@ export class VlaPolicy {
     readonly llm: LlamaModel,
   ) {
     this.decoder = new ArDecoder(llm);
+    this.bf16 = bf16ByDefault();
+  }
+
+  /**
+   * Whether the image and the prompt, which every decoder computes alike, run their products in bf16
+   * (f32 accumulation). Those products are compute-bound and bf16 dot products double the multiply
+   * rate; decoded, verified and prior tokens stay f32. Default: on where the kernels have bf16 dot
+   * products (AVX512_BF16); SPEC_VLA_BF16=0 or 1 sets it.
+   */
+  get bf16(): boolean {
+    return this.llm.bf16Prompt;
+  }
+
+  set bf16(on: boolean) {
+    for (const vit of this.vision) vit.bf16 = on;
+    this.projector.bf16 = on;
+    this.llm.bf16Prompt = on;
   }
 
   static load(dir: string): VlaPolicy {
@@ -125,4 +142,12 @@ export class VlaPolicy {
       timings: { visionMs, prefillMs: decodeStats.prefillMs, decodeMs: decodeStats.totalMs - decodeStats.prefillMs, totalMs: performance.now() - t0 },
     };
   }
+}
+
+/** Whether a policy loads with bf16 image and prompt: SPEC_VLA_BF16=0|1, else where the kernels have bf16 dot products. */
+export function bf16ByDefault(): boolean {
+  const env = process.env.SPEC_VLA_BF16;
+  if (env === undefined || env === '') return kernels().fastBf16;
+  if (env !== '0' && env !== '1') throw new Error(`SPEC_VLA_BF16 must be 0 or 1, got "${env}"`);
+  return env === '1';
 }

@@ -6,6 +6,9 @@ import type { TensorSource } from './llama.js';
  * backbone, fc1-GELU-fc2-GELU-fc3 for the fused pair. Layer widths come from the checkpoint.
  */
 export class Projector {
+  /** Whether the products run in bf16 (every row; see ops.linear). */
+  bf16 = false;
+
   private constructor(private readonly layers: [Tensor, Tensor][]) {}
 
   static load(get: TensorSource, prefix: string, visionDim: number, llmDim: number, fused: boolean, shapeOf: (name: string) => readonly number[] | undefined): Projector {
@@ -24,7 +27,7 @@ export class Projector {
   forward(features: Tensor): Tensor {
     let x = features;
     this.layers.forEach(([w, b], i) => {
-      x = linear(x, w, b);
+      x = linear(x, w, b, this.bf16 ? x.rows : 0);
       if (i < this.layers.length - 1) x = gelu(x, 'erf');
     });
     return x;

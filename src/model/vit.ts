@@ -22,6 +22,9 @@ interface VitBlockWeights {
  * returns the patch tokens after the SECOND-TO-LAST block, without the final norm.
  */
 export class VisionTransformer {
+  /** Whether the products run in bf16 (every patch row; see ops.linear). */
+  bf16 = false;
+
   private constructor(
     readonly cfg: VitConfig,
     private readonly patchW: Tensor,
@@ -74,7 +77,7 @@ export class VisionTransformer {
   forward(patches: Tensor): Tensor {
     const n = this.numPatches;
     if (patches.rows !== n) throw new Error(`VisionTransformer: ${patches.rows} patches, expected ${n}`);
-    const embedded = linear(patches, this.patchW, this.patchB);
+    const embedded = this.linear(patches, this.patchW, this.patchB);
     // Position embeddings cover the patches, plus the class token when the table has one more row.
     const posForCls = this.posEmbed.rows === n + 1;
     const tokens = add(embedded, posForCls ? this.posEmbed.slice(1, n + 1) : this.posEmbed);
@@ -89,13 +92,17 @@ export class VisionTransformer {
   private block(x: Tensor, b: VitBlockWeights): Tensor {
     const { eps, nHeads, gelu: kind } = this.cfg;
     const h = layerNorm(x, ...b.norm1, eps);
-    const a = attention(linear(h, ...b.q), linear(h, ...b.k), linear(h, ...b.v), null, { nHeads, nKvHeads: nHeads });
-    let y = linear(a, ...b.proj);
+    const a = attention(this.linear(h, ...b.q), this.linear(h, ...b.k), this.linear(h, ...b.v), null, { nHeads, nKvHeads: nHeads });
+    let y = this.linear(a, ...b.proj);
     if (b.ls1) y = mul(y, b.ls1);
     const x1 = add(x, y);
-    let m = linear(gelu(linear(layerNorm(x1, ...b.norm2, eps), ...b.fc1), kind), ...b.fc2);
+    let m = this.linear(gelu(this.linear(layerNorm(x1, ...b.norm2, eps), ...b.fc1), kind), ...b.fc2);
     if (b.ls2) m = mul(m, b.ls2);
     return add(x1, m);
+  }
+
+  private linear(x: Tensor, w: Tensor, bias: Tensor): Tensor {
+    return linear(x, w, bias, this.bf16 ? x.rows : 0);
   }
 }
 

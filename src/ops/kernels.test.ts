@@ -53,6 +53,22 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('matmulBf16: one row, a few, panel blocks and beyond, odd K', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const M = trial % 5 === 0 ? 1 : trial % 7 === 0 ? randomInt(rand, 100, 200) : randomInt(rand, 1, 70);
+      const N = randomInt(rand, 1, 150);
+      const K = trial % 3 === 0 ? 2 * randomInt(rand, 1, 200) - 1 : 2 * randomInt(rand, 1, 200);
+      const a = randomArray(rand, M * K);
+      const b = new Uint16Array(N * K);
+      ref.f32ToBf16(randomArray(rand, N * K), b);
+      const c1 = new Float32Array(M * N);
+      const c2 = new Float32Array(M * N);
+      ref.matmulBf16(a, b, c1, M, N, K);
+      nat.matmulBf16(a, b, c2, M, N, K);
+      close(`matmulBf16 ${M}x${N}x${K}`, c2, c1);
+    }
+  });
+
   test('add, mul (with row broadcast) and scale', () => {
     for (let trial = 0; trial < 20; trial++) {
       const cols = randomInt(rand, 1, 300);

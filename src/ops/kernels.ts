@@ -10,6 +10,15 @@ export interface Kernels {
   /** c[M,N] = a[M,K] · b, where b is [K,N], or [N,K] when transB (i.e. a · bᵀ, the `x @ Wᵀ` of a linear layer). */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transB: boolean): void;
 
+  /**
+   * c[M,N] = bf16(a)[M,K] · bᵀ with b [N,K] given as bf16 bits: each value of a rounded to bf16 (nearest
+   * even), the products accumulated in f32. A linear layer's rows that every decoder computes alike
+   * (a ViT's patches, the prompt) run here: they are compute-bound, and bf16 doubles the multiply rate.
+   */
+  matmulBf16(a: Float32Array, b: Uint16Array, c: Float32Array, M: number, N: number, K: number): void;
+  /** Whether matmulBf16 runs on bf16 dot-product instructions (AVX512_BF16); if not, it is slower than matmul. */
+  readonly fastBf16: boolean;
+
   /** c[M,N] = aᵀ · b with a [K,M] and b [K,N]: weight gradients (dW = dYᵀ·X) without a transpose copy. */
   matmulTransA(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number): void;
 

@@ -49,6 +49,22 @@ for (const backend of backends) {
     assert.ok(relativeError(decode16(encode16(t, 'BF16'), 'BF16', [8, 8]).data, t.data) < 2 ** -8);
     assert.ok(relativeError(decode16(encode16(t, 'F16'), 'F16', [8, 8]).data, t.data) < 2 ** -11);
   });
+  test(`[${backend}] linear: the first bf16Rows rows in bf16 (rounded input and weight), the rest in f32`, () => {
+    useBackend(backend);
+    const rand = seededRandom(7);
+    const x = new Tensor(randomArray(rand, 20 * 33), [20, 33]);
+    const w = new Tensor(randomArray(rand, 9 * 33), [9, 33]);
+    const b = new Tensor(randomArray(rand, 9), [9]);
+    const round = (t: Tensor) => decode16(encode16(t, 'BF16'), 'BF16', t.shape);
+    const f32 = linear(x, w, b);
+    const low = linear(round(x), round(w), b);
+    const mixed = linear(x, w, b, 12);
+    assert.ok(relativeError(mixed.data.subarray(0, 12 * 9), low.data.subarray(0, 12 * 9)) < 1e-5);
+    assert.deepEqual(mixed.data.subarray(12 * 9), linear(x.slice(12, 20), w, b).data);
+    // The rounding is real: bf16 keeps 8 significant bits, so these rows part from f32 by about 1e-3.
+    assert.ok(relativeError(mixed.data.subarray(0, 12 * 9), f32.data.subarray(0, 12 * 9)) > 1e-4);
+    assert.deepEqual(linear(x, w, b, 20).data, linear(x, w, b, 99).data);
+  });
 }
 
 test('views share the buffer; slices and reshapes check their bounds', () => {

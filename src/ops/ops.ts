@@ -23,17 +23,38 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). */
-export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+/**
+ * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The first
+ * `bf16Rows` rows of x are multiplied in bf16 (kernels.matmulBf16, against a bf16 copy of w made on
+ * first use and kept while w lives), the others in f32.
+ */
+export function linear(x: Tensor, w: Tensor, bias?: Tensor, bf16Rows = 0): Tensor {
   if (w.rank !== 2 || x.cols !== w.shape[1]) fail('linear', `input ${dims(x)} does not match weight ${dims(w)}`);
   const N = w.shape[0]!;
+  const K = x.cols;
+  const M = x.rows;
   const out = Tensor.zeros([...x.shape.slice(0, -1), N]);
-  kernels().matmul(x.data, w.data, out.data, x.rows, N, x.cols, true);
+  const low = Math.min(Math.max(bf16Rows, 0), M);
+  if (low > 0) kernels().matmulBf16(x.data.subarray(0, low * K), bf16Copy(w), out.data.subarray(0, low * N), low, N, K);
+  if (low < M) kernels().matmul(low ? x.data.subarray(low * K) : x.data, w.data, low ? out.data.subarray(low * N) : out.data, M - low, N, K, true);
   if (bias) {
     if (bias.size !== N) fail('linear', `bias ${dims(bias)} does not match ${N} outputs`);
     kernels().add(out.data, bias.data, out.data);
   }
   return out;
+}
+
+const bf16Copies = new WeakMap<Float32Array, Uint16Array>();
+
+/** w's values rounded to bf16 bits (exact for weights loaded from a BF16 checkpoint), made once per weight buffer. */
+function bf16Copy(w: Tensor): Uint16Array {
+  let bits = bf16Copies.get(w.data);
+  if (!bits) {
+    bits = new Uint16Array(w.size);
+    kernels().f32ToBf16(w.data, bits);
+    bf16Copies.set(w.data, bits);
+  }
+  return bits;
 }
 
 function broadcastCheck(op: string, a: Tensor, b: Tensor): void {

@@ -30,6 +30,15 @@ export const referenceKernels: Kernels = {
     }
   },
 
+  matmulBf16(a, b, c, M, N, K) {
+    const w = new Float32Array(b.length);
+    for (let i = 0; i < b.length; i++) w[i] = bf16BitsToF32(b[i]!);
+    const x = new Float32Array(M * K);
+    for (let i = 0; i < x.length; i++) x[i] = bf16BitsToF32(f32ToBf16Bits(a[i]!));
+    referenceKernels.matmul(x, w, c, M, N, K, true);
+  },
+  fastBf16: false,
+
   matmulTransA(a, b, c, M, N, K) {
     const acc = new Float64Array(N);
     for (let i = 0; i < M; i++) {

@@ -51,7 +51,7 @@ function monotone(curve: Map<number, number>): Map<number, number> {
 export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: Tensor, candidates: { first: number; count: number }, Ts = [1, 2, 4, 8, 16, 32], Ks = [1, 2, 4, 8], reps = 5): CostCurves {
   const P = prefix.rows;
   const cache = new KvCache(target.cfg.nLayers, target.kvWidth, P + Math.max(...Ts));
-  target.forward(prefix, positionsFrom(0, P), causalMask(0, P), cache, { logits: 'none' });
+  target.forward(prefix, positionsFrom(0, P), causalMask(0, P), cache, { logits: 'none', prompt: P });
   const step = (T: number) => {
     const x = tile(prefix, T);
     return () => {

@@ -23,6 +23,8 @@ function makePair(seed: number): { target: LlamaModel; draft: DraftHead } {
   const nHeads = [1, 2, 4][randomInt(rand, 0, 2)]!;
   const cfg: LlamaConfig = { vocabSize: V, hidden: 8 * nHeads, intermediate: 16, nLayers: randomInt(rand, 1, 2), nHeads, nKvHeads: nHeads === 4 ? 2 : nHeads, ropeTheta: 10000, eps: 1e-6 };
   const target = LlamaModel.load(randomSource(seed, 0.6), '', cfg);
+  // Every other pair runs the prompt in bf16: decoders must still compute it alike.
+  target.bf16Prompt = seed % 2 === 0;
   const draft = DraftHead.load(randomSource(seed + 7, 0.6), target, 256);
   return { target, draft };
 }
@@ -106,7 +108,7 @@ test('relaxed guarantee: every emitted token is within r of the target’s greed
       seq.data.set(prefix.data);
       seq.data.set(target.embed(tokens.slice(0, 6)).data, P * target.cfg.hidden);
       const cache = new KvCache(target.cfg.nLayers, target.kvWidth, 64);
-      const out = target.forward(seq, positionsFrom(0, P + 6), causalMask(0, P + 6), cache);
+      const out = target.forward(seq, positionsFrom(0, P + 6), causalMask(0, P + 6), cache, { prompt: P });
       const greedy = argmax(out.logits.slice(P - 1, P + 6));
       tokens.forEach((t, i) => {
         // Without a prior the first token is the prefill's own; with one, it too may be a relaxed draft.

@@ -68,7 +68,7 @@ export class SpecDecoder implements ActionDecoder {
     const prior = this.opts.priorBranch && this.prior && this.prior.length >= count ? this.prior.slice(0, count) : [];
     const fed = Math.max(0, prior.length - 1);
     const input = fed > 0 ? concatRows([prefix, this.target.embed(prior.slice(0, fed))]) : prefix;
-    const pre = this.target.forward(input, positionsFrom(0, P + fed), causalMask(0, P + fed), this.cache, { logits: fed + 1 });
+    const pre = this.target.forward(input, positionsFrom(0, P + fed), causalMask(0, P + fed), this.cache, { logits: fed + 1, prompt: P });
     const greedy = argmax(pre.logits);
     const tokens: number[] = [];
     const accepted: boolean[] = [];

@@ -29,7 +29,7 @@ export function makeDraftSample(target: LlamaModel, prefix: Tensor, count: numbe
   let chosen = tokens ? [...tokens] : [];
   if (!tokens) {
     const cache = new KvCache(target.cfg.nLayers, target.kvWidth, P + count);
-    let out = target.forward(prefix, positionsFrom(0, P), causalMask(0, P), cache, { logits: 'last' });
+    let out = target.forward(prefix, positionsFrom(0, P), causalMask(0, P), cache, { logits: 'last', prompt: P });
     chosen = [argmax(out.logits)[0]!];
     while (chosen.length < count) {
       const at = cache.length;
@@ -40,7 +40,7 @@ export function makeDraftSample(target: LlamaModel, prefix: Tensor, count: numbe
   const embeds = concatRows([prefix, target.embed(chosen)]);
   const N = embeds.rows;
   const cache = new KvCache(target.cfg.nLayers, target.kvWidth, N);
-  const { hidden } = target.forward(embeds, positionsFrom(0, N), causalMask(0, N), cache, { logits: 'none' });
+  const { hidden } = target.forward(embeds, positionsFrom(0, N), causalMask(0, N), cache, { logits: 'none', prompt: P });
   return { embeds, features: hidden, firstAction: P };
 }
 
