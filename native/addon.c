@@ -127,6 +127,30 @@ static napi_value MatmulBf16(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value Resample(napi_env env, napi_callback_info info) {
+  const char *FN = "resample";
+  ARGS(10);
+  F32(0, src); F32(1, out); INT(2, lines); INT(3, lineIn); INT(4, lineOut); INT(5, stepIn); INT(6, stepOut);
+  I32(7, first); F32(8, weights); INT(9, taps);
+  int m = (int)first.length;
+  NEED(weights.length, (size_t)m * taps, "weights");
+  /* Every read and write must land inside its buffer: the last line, the furthest tap, channel 2. */
+  const int32_t *f = first.data;
+  size_t lastLine = lines ? (size_t)(lines - 1) : 0;
+  for (int j = 0; j < m; j++) {
+    if (f[j] < 0 || (lines && taps && lastLine * lineIn + (size_t)(f[j] + taps - 1) * stepIn + 2 >= src.length)) {
+      napi_throw_range_error(env, NULL, "resample: a tap window reads past src");
+      return NULL;
+    }
+  }
+  if (lines && m && lastLine * lineOut + (size_t)(m - 1) * stepOut + 2 >= out.length) {
+    napi_throw_range_error(env, NULL, "resample: out is too small");
+    return NULL;
+  }
+  sv_resample(src.data, out.data, lines, lineIn, lineOut, stepIn, stepOut, f, m, weights.data, taps);
+  return NULL;
+}
+
 static napi_value MatmulTransA(napi_env env, napi_callback_info info) {
   const char *FN = "matmulTransA";
   ARGS(6);
@@ -404,7 +428,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
-      FUNC("matmulBf16", MatmulBf16),
+      FUNC("matmulBf16", MatmulBf16), FUNC("resample", Resample),
       FUNC("add", Add),
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),

@@ -300,6 +300,41 @@ void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, i
   }
 }
 
+/*
+ * One axis of a separable resampling of 3-channel pixels (see the Kernels interface). When the lines
+ * are neighbouring pixels (a vertical pass over an interleaved image), each tap is one contiguous
+ * multiply-add over all lines; otherwise each output sample is a short dot product along its line.
+ */
+void sv_resample(const float *src, float *out, int lines, int lineIn, int lineOut, int stepIn, int stepOut, const int32_t *first, int m, const float *weights, int taps) {
+  if (lineIn == 3 && lineOut == 3) {
+    for (int j = 0; j < m; j++) {
+      float *o = out + (size_t)j * stepOut;
+      memset(o, 0, sizeof(float) * 3 * (size_t)lines);
+      for (int k = 0; k < taps; k++) {
+        float w = weights[(size_t)j * taps + k];
+        const float *s = src + (size_t)(first[j] + k) * stepIn;
+        for (int i = 0; i < 3 * lines; i++) o[i] += w * s[i];
+      }
+    }
+    return;
+  }
+  for (int line = 0; line < lines; line++)
+    for (int j = 0; j < m; j++) {
+      const float *s = src + (size_t)line * lineIn + (size_t)first[j] * stepIn;
+      const float *w = weights + (size_t)j * taps;
+      float s0 = 0, s1 = 0, s2 = 0;
+      for (int k = 0; k < taps; k++, s += stepIn) {
+        s0 += w[k] * s[0];
+        s1 += w[k] * s[1];
+        s2 += w[k] * s[2];
+      }
+      float *o = out + (size_t)line * lineOut + (size_t)j * stepOut;
+      o[0] = s0;
+      o[1] = s1;
+      o[2] = s2;
+    }
+}
+
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out) {
   if (nb == n) {
 #pragma omp parallel for if (n >= PAR_MIN)

@@ -8,6 +8,7 @@ void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, in
 int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, int K);
 int sv_bf16_fast(void);
 void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K);
+void sv_resample(const float *src, float *out, int lines, int lineIn, int lineOut, int stepIn, int stepOut, const int32_t *first, int m, const float *weights, int taps);
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out);
 void sv_mul(const float *a, size_t n, const float *b, size_t nb, float *out);
 void sv_scale(const float *a, size_t n, float s, float *out);

@@ -1,4 +1,4 @@
-import { Tensor } from '../ops/index.js';
+import { kernels, Tensor } from '../ops/index.js';
 
 /** An 8-bit RGB image, row-major height × width × 3. */
 export interface RgbImage {
@@ -43,53 +43,53 @@ const FILTERS: Record<ResizeFilter, { radius: number; kernel: (x: number) => num
 };
 
 /**
- * One axis of a separable resampling from n to m samples; `other` lines of 3 channels run across it.
- * Output sample j is centered at input coordinate (j + 0.5)·n/m, pixel i at i + 0.5.
+ * The taps of one axis resampled from n to m samples: output sample j is centered at input coordinate
+ * (j + 0.5)·n/m (pixel i at i + 0.5) and weighs the `taps` inputs from first[j] on, its kernel weights
+ * normalized to sum to 1 (zero outside the kernel's reach; windows near an edge are shifted inside).
  */
-function resampleAxis(src: Float32Array, n: number, m: number, stride: number, outStride: number, other: number, otherStrideIn: number, otherStrideOut: number, filter: ResizeFilter): Float32Array {
+function resampleTaps(n: number, m: number, filter: ResizeFilter): { first: Int32Array; weights: Float32Array; taps: number } {
   const { radius, kernel } = FILTERS[filter];
-  const out = new Float32Array(other * m * 3);
   const scale = n / m;
   const stretch = Math.max(1, scale);
-  for (let j = 0; j < m; j++) {
+  const range = (j: number) => {
     const center = (j + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(center - radius * stretch));
-    const hi = Math.min(n, Math.ceil(center + radius * stretch));
-    const weights = new Float64Array(hi - lo);
-    let total = 0;
-    for (let i = lo; i < hi; i++) {
-      const w = kernel((i + 0.5 - center) / stretch);
-      weights[i - lo] = w;
-      total += w;
-    }
-    // The three channels in one pass over the taps (the same sums, in the same order, as one channel at a time).
-    for (let o = 0; o < other; o++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      for (let k = 0, p = o * otherStrideIn + lo * stride; k < weights.length; k++, p += stride) {
-        const w = weights[k]!;
-        s0 += w * src[p]!;
-        s1 += w * src[p + 1]!;
-        s2 += w * src[p + 2]!;
-      }
-      const q = o * otherStrideOut + j * outStride;
-      out[q] = s0 / total;
-      out[q + 1] = s1 / total;
-      out[q + 2] = s2 / total;
-    }
+    return { center, lo: Math.max(0, Math.floor(center - radius * stretch)), hi: Math.min(n, Math.ceil(center + radius * stretch)) };
+  };
+  let taps = 0;
+  for (let j = 0; j < m; j++) taps = Math.max(taps, range(j).hi - range(j).lo);
+  const first = new Int32Array(m);
+  const weights = new Float32Array(m * taps);
+  for (let j = 0; j < m; j++) {
+    const { center, lo, hi } = range(j);
+    first[j] = Math.min(lo, n - taps);
+    const w = Array.from({ length: hi - lo }, (_, i) => kernel((lo + i + 0.5 - center) / stretch));
+    const total = w.reduce((s, x) => s + x, 0);
+    w.forEach((x, i) => (weights[j * taps + lo - first[j]! + i] = x / total));
   }
-  return out;
+  return { first, weights, taps };
+}
+
+const tapsCache = new Map<string, ReturnType<typeof resampleTaps>>();
+
+function cachedTaps(n: number, m: number, filter: ResizeFilter): ReturnType<typeof resampleTaps> {
+  const key = `${n} ${m} ${filter}`;
+  let t = tapsCache.get(key);
+  if (!t) tapsCache.set(key, (t = resampleTaps(n, m, filter)));
+  return t;
 }
 
 /** Resizes with antialiasing (separable; rounded and clipped to 8 bits at the end). */
 export function resize(img: RgbImage, width: number, height: number, filter: ResizeFilter = 'lanczos3'): RgbImage {
   if (img.width === width && img.height === height) return img;
-  const src = Float32Array.from(img.data);
+  const src = new Float32Array(img.data);
   // Horizontal pass: rows stay, columns go from img.width to width.
-  const h = resampleAxis(src, img.width, width, 3, 3, img.height, img.width * 3, width * 3, filter);
+  const across = cachedTaps(img.width, width, filter);
+  const h = new Float32Array(img.height * width * 3);
+  kernels().resample(src, h, img.height, img.width * 3, width * 3, 3, 3, across.first, across.weights, across.taps);
   // Vertical pass: columns stay, rows go from img.height to height.
-  const v = resampleAxis(h, img.height, height, width * 3, width * 3, width, 3, 3, filter);
+  const down = cachedTaps(img.height, height, filter);
+  const v = new Float32Array(height * width * 3);
+  kernels().resample(h, v, width, 3, 3, width * 3, width * 3, down.first, down.weights, down.taps);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(v[i]!)));
   return { width, height, data };

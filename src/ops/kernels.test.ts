@@ -69,6 +69,28 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('resample: both loop orders (lines of neighbouring pixels, lines across), odd sizes; reads past src refused', () => {
+    for (let trial = 0; trial < 30; trial++) {
+      const n = randomInt(rand, 1, 60);
+      const m = randomInt(rand, 1, 40);
+      const lines = randomInt(rand, 1, 30);
+      const taps = randomInt(rand, 1, n);
+      const first = Int32Array.from({ length: m }, () => randomInt(rand, 0, n - taps));
+      const weights = randomArray(rand, m * taps);
+      // Even trials: an interleaved image's vertical pass (lines = columns, 3 floats apart); odd: its horizontal pass.
+      const vertical = trial % 2 === 0;
+      const [lineIn, lineOut, stepIn, stepOut] = vertical ? [3, 3, 3 * lines, 3 * lines] : [3 * n, 3 * m, 3, 3];
+      const src = randomArray(rand, 3 * n * lines);
+      const o1 = new Float32Array(3 * m * lines);
+      const o2 = new Float32Array(3 * m * lines);
+      ref.resample(src, o1, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps);
+      nat.resample(src, o2, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps);
+      close(`resample n=${n} m=${m} lines=${lines} taps=${taps} vertical=${vertical}`, o2, o1);
+    }
+    const first = Int32Array.from([0, 3]);
+    assert.throws(() => nat.resample(new Float32Array(12), new Float32Array(6), 1, 12, 6, 3, 3, first, new Float32Array(4), 2), /reads past src/);
+  });
+
   test('add, mul (with row broadcast) and scale', () => {
     for (let trial = 0; trial < 20; trial++) {
       const cols = randomInt(rand, 1, 300);

@@ -19,6 +19,13 @@ export interface Kernels {
   /** Whether matmulBf16 runs on bf16 dot-product instructions (AVX512_BF16); if not, it is slower than matmul. */
   readonly fastBf16: boolean;
 
+  /**
+   * One axis of a separable resampling of 3-channel pixels: for each of `lines` lines and each output
+   * sample j < first.length, out[line·lineOut + j·stepOut + c] = Σ_k weights[j·taps + k] ·
+   * src[line·lineIn + (first[j] + k)·stepIn + c], c = 0, 1, 2 (an image resize is two of these).
+   */
+  resample(src: Float32Array, out: Float32Array, lines: number, lineIn: number, lineOut: number, stepIn: number, stepOut: number, first: Int32Array, weights: Float32Array, taps: number): void;
+
   /** c[M,N] = aᵀ · b with a [K,M] and b [K,N]: weight gradients (dW = dYᵀ·X) without a transpose copy. */
   matmulTransA(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number): void;
 

@@ -39,6 +39,26 @@ export const referenceKernels: Kernels = {
   },
   fastBf16: false,
 
+  resample(src, out, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps) {
+    for (let line = 0; line < lines; line++) {
+      for (let j = 0; j < first.length; j++) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        for (let k = 0, p = line * lineIn + first[j]! * stepIn; k < taps; k++, p += stepIn) {
+          const w = weights[j * taps + k]!;
+          s0 += w * src[p]!;
+          s1 += w * src[p + 1]!;
+          s2 += w * src[p + 2]!;
+        }
+        const q = line * lineOut + j * stepOut;
+        out[q] = s0;
+        out[q + 1] = s1;
+        out[q + 2] = s2;
+      }
+    }
+  },
+
   matmulTransA(a, b, c, M, N, K) {
     const acc = new Float64Array(N);
     for (let i = 0; i < M; i++) {
