@@ -1,4 +1,4 @@
-import { kernels, Tensor } from '../ops/index.js';
+import { resample, Tensor, type ResampleTaps } from '../ops/index.js';
 
 /** An 8-bit RGB image, row-major height × width × 3. */
 export interface RgbImage {
@@ -47,7 +47,7 @@ const FILTERS: Record<ResizeFilter, { radius: number; kernel: (x: number) => num
  * (j + 0.5)·n/m (pixel i at i + 0.5) and weighs the `taps` inputs from first[j] on, its kernel weights
  * normalized to sum to 1 (zero outside the kernel's reach; windows near an edge are shifted inside).
  */
-function resampleTaps(n: number, m: number, filter: ResizeFilter): { first: Int32Array; weights: Float32Array; taps: number } {
+function resampleTaps(n: number, m: number, filter: ResizeFilter): ResampleTaps {
   const { radius, kernel } = FILTERS[filter];
   const scale = n / m;
   const stretch = Math.max(1, scale);
@@ -69,9 +69,9 @@ function resampleTaps(n: number, m: number, filter: ResizeFilter): { first: Int3
   return { first, weights, taps };
 }
 
-const tapsCache = new Map<string, ReturnType<typeof resampleTaps>>();
+const tapsCache = new Map<string, ResampleTaps>();
 
-function cachedTaps(n: number, m: number, filter: ResizeFilter): ReturnType<typeof resampleTaps> {
+function cachedTaps(n: number, m: number, filter: ResizeFilter): ResampleTaps {
   const key = `${n} ${m} ${filter}`;
   let t = tapsCache.get(key);
   if (!t) tapsCache.set(key, (t = resampleTaps(n, m, filter)));
@@ -81,15 +81,9 @@ function cachedTaps(n: number, m: number, filter: ResizeFilter): ReturnType<type
 /** Resizes with antialiasing (separable; rounded and clipped to 8 bits at the end). */
 export function resize(img: RgbImage, width: number, height: number, filter: ResizeFilter = 'lanczos3'): RgbImage {
   if (img.width === width && img.height === height) return img;
-  const src = new Float32Array(img.data);
-  // Horizontal pass: rows stay, columns go from img.width to width.
-  const across = cachedTaps(img.width, width, filter);
-  const h = new Float32Array(img.height * width * 3);
-  kernels().resample(src, h, img.height, img.width * 3, width * 3, 3, 3, across.first, across.weights, across.taps);
-  // Vertical pass: columns stay, rows go from img.height to height.
-  const down = cachedTaps(img.height, height, filter);
-  const v = new Float32Array(height * width * 3);
-  kernels().resample(h, v, width, 3, 3, width * 3, width * 3, down.first, down.weights, down.taps);
+  const src = new Tensor(new Float32Array(img.data), [img.height, img.width, 3]);
+  // Along the rows (width changes), then down the columns (height changes).
+  const v = resample(resample(src, 1, cachedTaps(img.width, width, filter)), 0, cachedTaps(img.height, height, filter)).data;
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(v[i]!)));
   return { width, height, data };

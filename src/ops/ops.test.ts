@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { kernels, useBackend } from './backend.js';
 import { nativeKernels } from './native.js';
-import { attention, embedding, linear, matmul, rmsNorm, softmax, topK } from './ops.js';
+import { attention, embedding, linear, matmul, resample, rmsNorm, softmax, topK } from './ops.js';
 import { decode16, encode16 } from './storage.js';
 import { Tensor } from './tensor.js';
 import { relativeError } from './testing.js';
@@ -24,6 +24,10 @@ for (const backend of backends) {
     assert.throws(() => attention(x, x, x, Tensor.zeros([2, 3]), { nHeads: 1, nKvHeads: 1 }), /mask \[2, 3\] is not \[2, 2\]/);
     assert.throws(() => attention(Tensor.zeros([1, 4]), Tensor.zeros([3, 4]), Tensor.zeros([3, 4]), null, { nHeads: 3, nKvHeads: 2 }), /not a multiple/);
     assert.throws(() => new Tensor(new Float32Array(5), [2, 3]), /needs 6 values, got 5/);
+    const taps = { first: Int32Array.from([0, 2]), weights: new Float32Array(4), taps: 2 };
+    assert.throws(() => resample(x, 1, taps), /expected an image \[H, W, 3\], got \[2, 3\]/);
+    assert.throws(() => resample(Tensor.zeros([4, 3, 3]), 1, taps), /a tap window reaches past the 3 input samples/);
+    assert.deepEqual(resample(Tensor.zeros([4, 3, 3]), 0, taps).shape, [2, 3, 3]);
   });
 
   test(`[${backend}] linear, softmax, topK and 16-bit storage through the tensor API`, () => {

@@ -62,6 +62,31 @@ function broadcastCheck(op: string, a: Tensor, b: Tensor): void {
   if (b.rank > a.rank || suffix.some((d, i) => d !== b.shape[i])) fail(op, `${dims(b)} does not broadcast onto ${dims(a)}`);
 }
 
+/** Where each output sample of a resampling reads: `taps` inputs from first[j] on, weighted by weights[j·taps ..]. */
+export interface ResampleTaps {
+  first: Int32Array;
+  weights: Float32Array;
+  taps: number;
+}
+
+/**
+ * Resamples an image x[H, W, 3] along one axis (0: down the rows, 1: along each row) to first.length
+ * samples: output sample j = Σ_k weights[j·taps + k] · input sample first[j] + k. A separable image
+ * resize is two of these.
+ */
+export function resample(x: Tensor, axis: 0 | 1, t: ResampleTaps): Tensor {
+  if (x.rank !== 3 || x.shape[2] !== 3) fail('resample', `expected an image [H, W, 3], got ${dims(x)}`);
+  const [H, W] = x.shape as [number, number, number];
+  const n = axis === 0 ? H : W;
+  const m = t.first.length;
+  if (t.weights.length !== m * t.taps) fail('resample', `${t.weights.length} weights for ${m} samples of ${t.taps} taps`);
+  if (t.first.some((f) => f < 0 || f + t.taps > n)) fail('resample', `a tap window reaches past the ${n} input samples`);
+  const out = Tensor.zeros(axis === 0 ? [m, W, 3] : [H, m, 3]);
+  if (axis === 0) kernels().resample(x.data, out.data, W, 3, 3, 3 * W, 3 * W, t.first, t.weights, t.taps);
+  else kernels().resample(x.data, out.data, H, 3 * W, 3 * m, 3, 3, t.first, t.weights, t.taps);
+  return out;
+}
+
 /** a + b, where b's shape is a trailing part of a's (a bias row, or the same shape). */
 export function add(a: Tensor, b: Tensor): Tensor {
   broadcastCheck('add', a, b);
