@@ -26,7 +26,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /**
  * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The first
  * `bf16Rows` rows of x are multiplied in bf16 (kernels.matmulBf16, against a bf16 copy of w made on
- * first use and kept while w lives), the others in f32.
+ * first use and kept while w lives, so w must not change afterwards: inference weights), the others in f32.
  */
 export function linear(x: Tensor, w: Tensor, bias?: Tensor, bf16Rows = 0): Tensor {
   if (w.rank !== 2 || x.cols !== w.shape[1]) fail('linear', `input ${dims(x)} does not match weight ${dims(w)}`);
