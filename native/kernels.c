@@ -74,6 +74,24 @@ static void skinny_matmul_bt(const float *a, const float *b, float *c, int M, in
 /* From SKINNY_MAX_M + 1 up to this many rows, a · bᵀ runs on panel_matmul_bt (measured faster than OpenBLAS there). */
 #define PANEL_MAX_M 256
 
+/* A panel tile's accumulators into c: lane l of acc[v][j] is c[16v + l, n0 + j], scattered down the column. */
+static inline __attribute__((always_inline)) void store_panel_tile(__m512 acc[4][12], float *c, int rows, int n0, int nb, int ldc, const int MV, const int NB) {
+  __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
+  for (int v = 0; v < MV; v++) {
+    __mmask16 m = lanes(16 * v, rows);
+    for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
+  }
+}
+
+/* The register tile for a block of 16·mv rows: MV vectors of rows times NB weight rows (at most 24 accumulators + loads in 32 registers). */
+#define PANEL_DISPATCH(mv, rows_fn, ...)                \
+  switch (mv) {                                         \
+    case 1: rows_fn(__VA_ARGS__, 1, 12); break;         \
+    case 2: rows_fn(__VA_ARGS__, 2, 12); break;         \
+    case 3: rows_fn(__VA_ARGS__, 3, 8); break;          \
+    default: rows_fn(__VA_ARGS__, 4, 6); break;         \
+  }
+
 /*
  * One register tile of panel_matmul_bt: MV vectors of 16 rows of a (from the packed panel ap, row k of
  * it holding a[m0.., k]) times NB rows of b, MV·NB accumulators. Each b value is broadcast and used
@@ -94,12 +112,7 @@ static inline __attribute__((always_inline)) void panel_tile(const float *ap, co
       for (int v = 0; v < MV; v++) acc[v][j] = _mm512_fmadd_ps(av[v], bj, acc[v][j]);
     }
   }
-  /* Lane l of acc[v][j] is c[16v + l, n0 + j]: scattered down the column. */
-  __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
-  for (int v = 0; v < MV; v++) {
-    __mmask16 m = lanes(16 * v, rows);
-    for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
-  }
+  store_panel_tile(acc, c, rows, n0, nb, ldc, MV, NB);
 }
 
 /* All column tiles of one row block (rows <= 16·MV) for columns [0, N) of c. */
@@ -120,12 +133,7 @@ static int panel_matmul_bt(const float *a, const float *b, float *c, int M, int 
     for (int k = 0; k < K; k++)
       for (int i = 0; i < w; i++) ap[(size_t)k * w + i] = i < rows ? a[(size_t)(m0 + i) * K + k] : 0.0f;
     float *cb = c + (size_t)m0 * ldc;
-    switch (mv) {
-      case 1: panel_rows(ap, b, cb, rows, N, K, ldc, 1, 12); break;
-      case 2: panel_rows(ap, b, cb, rows, N, K, ldc, 2, 12); break;
-      case 3: panel_rows(ap, b, cb, rows, N, K, ldc, 3, 8); break;
-      default: panel_rows(ap, b, cb, rows, N, K, ldc, 4, 6); break;
-    }
+    PANEL_DISPATCH(mv, panel_rows, ap, b, cb, rows, N, K, ldc)
   }
   free(ap);
   return 0;
@@ -164,11 +172,7 @@ static inline __attribute__((always_inline)) void bf16_panel_tile(const uint32_t
       for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], av[v], bj);
     }
   }
-  __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
-  for (int v = 0; v < MV; v++) {
-    __mmask16 m = lanes(16 * v, rows);
-    for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
-  }
+  store_panel_tile(acc, c, rows, n0, nb, ldc, MV, NB);
 }
 
 static inline __attribute__((always_inline)) void bf16_panel_rows(const uint32_t *ap, const uint16_t *b, float *c, int rows, int N, int K, int ldc, const int MV, const int NB) {
@@ -187,12 +191,7 @@ static int bf16_panel_matmul_bt(const float *a, const uint16_t *b, float *c, int
         ap[(size_t)k2 * w + i] = i < rows ? bf16_bits(ar[0]) | bf16_bits(ar[1]) << 16 : 0;
       }
     float *cb = c + (size_t)m0 * ldc;
-    switch (mv) {
-      case 1: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 1, 12); break;
-      case 2: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 2, 12); break;
-      case 3: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 3, 8); break;
-      default: bf16_panel_rows(ap, b, cb, rows, N, K, ldc, 4, 6); break;
-    }
+    PANEL_DISPATCH(mv, bf16_panel_rows, ap, b, cb, rows, N, K, ldc)
   }
   free(ap);
   return 0;
