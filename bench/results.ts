@@ -13,7 +13,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { benchOption } from './args.js';
-import { DEFAULT_MODEL_DIR, evaluate, machineLine } from '../src/apps/eval-command.js';
+import { decoderList, DEFAULT_MODEL_DIR, evaluate, machineLine } from '../src/apps/eval-command.js';
 import type { DecoderSummary } from '../src/apps/eval-summary.js';
 import { SUITES } from '../src/sim/index.js';
 
@@ -24,7 +24,7 @@ if (!Number.isInteger(trials) || trials < 1 || trials > 50) throw new Error('--t
 if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const draft = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
-const decoders = benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior').split(',');
+const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior'));
 
 mkdirSync('runs/results', { recursive: true });
 const command = `node dist/bench/results.js ${args.join(' ')}`.trim();

@@ -14,13 +14,13 @@ import { loadNative, profileKernels } from '../src/ops/index.js';
 import { expertPolicy, getTask, runEpisode, TabletopEnv } from '../src/sim/index.js';
 import { createDecoder, loadDraftHead } from '../src/spec/index.js';
 import { benchOption } from './args.js';
-import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
+import { decoderList, DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
 
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const draftDir = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
 const actions = Number(benchOption('actions', '40'));
-const decoders = benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior').split(',');
+const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior'));
 
 const vla = VlaPolicy.load(model);
 const draft = decoders.some((d) => d !== 'ar') ? loadDraftHead(draftDir, vla.llm) : undefined;

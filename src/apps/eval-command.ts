@@ -85,7 +85,8 @@ function sweep(value: string): number[] {
   return m[1]!.split(',').map(Number);
 }
 
-const list = (value: string) => value.split(/\s*[;,]\s*(?![0-9])|\s+/).filter(Boolean);
+/** Decoder specs separated by commas, semicolons or spaces (a comma before a digit belongs to a tree shape: relaxed:9@4,2,9). */
+export const decoderList = (value: string) => value.split(/\s*[;,]\s*(?![0-9])|\s+/).filter(Boolean);
 
 /** `spec-vla eval` and `spec-vla demo`. */
 export function registerEvalCommands(program: Command): void {
@@ -97,7 +98,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--model <dir>', 'VLA checkpoint folder', join(DEFAULT_MODEL_DIR, 'target'))
     .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)', join(DEFAULT_MODEL_DIR, 'draft'))
     .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, parseSuites, [...SUITES])
-    .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the speedup baseline', list, ['ar', 'strict', 'relaxed:9'])
+    .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the speedup baseline', decoderList, ['ar', 'strict', 'relaxed:9'])
     .option('--sweep <r=list>', 'relaxation sweep instead of --decoders: ar and relaxed:r for each r, plotted against r (e.g. r=0,1,3,5,9,15)', sweep)
     .option('--trials <n>', 'initial states per task (0..n-1, at most 50)', positiveInt, 10)
     .option('--tasks <n>', 'tasks per suite (the first n, at most 10)', positiveInt, 10)
