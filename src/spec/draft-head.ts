@@ -43,11 +43,13 @@ export class DraftHead {
   /**
    * Runs T new draft positions continuing the cache: `embeds` [T, d] are the embeddings of the next
    * tokens, `features` [T, d] the (target's or drafted) features at the same positions. Returns the
-   * predicted next features [T, d]. The entries are committed to the draft's cache.
+   * predicted next features [T, d]. The entries are committed to the draft's cache. The first `prompt`
+   * rows read the prompt alone and run in bf16 when the target's prompt does (LlamaModel.bf16Prompt).
    */
-  forward(embeds: Tensor, features: Tensor, positions: Int32Array, mask: Tensor): Tensor {
-    const x = add(add(linear(embeds, this.fcEmbed), linear(features, this.fcFeature)), this.fcBias);
-    const out = this.layer.forward(x, positions, mask, this.cache, 0);
+  forward(embeds: Tensor, features: Tensor, positions: Int32Array, mask: Tensor, prompt = 0): Tensor {
+    const bf16Rows = this.target.bf16Prompt ? prompt : 0;
+    const x = add(add(linear(embeds, this.fcEmbed, undefined, bf16Rows), linear(features, this.fcFeature, undefined, bf16Rows)), this.fcBias);
+    const out = this.layer.forward(x, positions, mask, this.cache, 0, bf16Rows);
     this.cache.commit(embeds.rows);
     return out;
   }

@@ -89,7 +89,8 @@ export class SpecDecoder implements ActionDecoder {
       const t = performance.now();
       this.draft.cache.truncate(0);
       const shifted = concatRows([prefix.slice(1, P), this.target.embed(tokens)]);
-      let rootFeature = this.draft.forward(shifted, pre.hidden.slice(0, P + j), positionsFrom(0, P + j), causalMask(0, P + j)).slice(P + j - 1, P + j);
+      // Rows before P - 1 pair a prompt embedding with a prompt feature: the draft's own prompt.
+      let rootFeature = this.draft.forward(shifted, pre.hidden.slice(0, P + j), positionsFrom(0, P + j), causalMask(0, P + j), P - 1).slice(P + j - 1, P + j);
       stats.draftForwards = 1;
       stats.draftMs += performance.now() - t;
 
