@@ -21,7 +21,8 @@ test('expectedAccepted multiplies per-depth acceptance along the path', () => {
 test('free verification and a good draft give a deep tree; verification as dear as decoding gives plain decoding', () => {
   const good = Array.from({ length: 6 }, () => [0.8, 0.1, 0.05, 0.02]);
   const deep = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: good, maxDepth: 6 });
-  assert.equal(deep.depth, 6);
+  // Five drafted levels: when all are accepted the bonus token is the sixth and last.
+  assert.equal(deep.depth, 5);
   assert.ok(deep.tokensPerCost > 3);
   const none = chooseTreeShape({ targetCost: linear, draftCost: cheapDraft, acceptance: good, maxDepth: 6 });
   assert.equal(none.totalTokens, 1, 'with T-token verification costing T forwards no tree pays');
@@ -49,4 +50,19 @@ test('a tree that stops above a dimension without evidence is extended through i
   assert.deepEqual(exploreUnknownDepth({ depth: 0, topK: 1, totalTokens: 1 }, [true, true]), { depth: 1, topK: 1, totalTokens: 2 });
   // A wider tree keeps its width.
   assert.deepEqual(exploreUnknownDepth({ depth: 1, topK: 3, totalTokens: 4 }, [false, false, true]), { depth: 3, topK: 3, totalTokens: 10 });
+});
+
+test('sized for the rest of the action: the bonus token ends it, and the expected cost counts the cycles after this one', () => {
+  const sure = Array.from({ length: 6 }, () => [1]);
+  const one = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: sure, maxDepth: 6, topKs: [1] });
+  assert.equal(one.depth, 5);
+  assert.ok(Math.abs(one.expectedCost - (interpolateCost(flat, 6) + 5 * interpolateCost(cheapDraft, 1))) < 1e-12);
+  assert.equal(chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: sure, maxDepth: 2, topKs: [1] }).depth, 1);
+  // A coin-flip draft at the first level, sure after it: with a cycle that fails at once the action
+  // needs a second one, and the expected cost says so (half of the time, the cost of the 5 tokens left).
+  const flip = [[0.5], ...Array.from({ length: 5 }, () => [1])];
+  const shape = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: flip, maxDepth: 6, topKs: [1] });
+  const rest = chooseTreeShape({ targetCost: flat, draftCost: cheapDraft, acceptance: sure, maxDepth: 5, topKs: [1] }).expectedCost;
+  assert.equal(shape.depth, 5);
+  assert.ok(Math.abs(shape.expectedCost - (interpolateCost(flat, 6) + 5 * interpolateCost(cheapDraft, 1) + 0.5 * rest)) < 1e-12);
 });

@@ -1,15 +1,21 @@
 import type { TreeShape } from './draft-tree.js';
 
 /**
- * Picks the draft tree that maximizes expected tokens per second on this machine, instead of the
- * GPU defaults (50 nodes, depth 4, top-k 8) that make verification expensive on a CPU.
+ * Picks the draft tree that decodes the tokens left of an action in the least expected time on this
+ * machine, instead of the GPU defaults (50 nodes, depth 4, top-k 8) that make verification expensive
+ * on a CPU.
  *
  * Model of one decoding cycle with a tree of depth D and top-k K (1 + K·D nodes when every round's
  * best K are kept): the target verifies the whole tree in one forward that costs `targetCost(nodes)`
  * (relative to a one-token forward), the draft runs D rounds of `draftCost(K)` each, and the cycle
  * emits the accepted draft tokens plus one bonus token. With s_d(K) the probability that one of the
- * K candidates at depth d is accepted given that depth d-1 was, the expected accepted length is
- * Σ_d Π_{i<=d} s_i(K), under the approximation that the accepted path stays in the expanded frontier.
+ * K candidates at depth d is accepted given that depth d-1 was, the cycle accepts at least d tokens
+ * with probability Π_{i<=d} s_i(K), under the approximation that the accepted path stays in the
+ * expanded frontier. An action has a fixed number of tokens, so the shape is chosen for the whole
+ * rest of it: the expected cost of this cycle plus that of the best cycles after it (a small dynamic
+ * program over the tokens left), not this cycle's tokens per cost. A tree whose bonus token ends the
+ * action is then one level shallower, and a deeper tree that ends the action in one cycle can beat
+ * one that needs a second.
  */
 export interface SizingInputs {
   /** Target forward time for T new tokens over the time for one token, measured (T -> ratio). */
@@ -25,11 +31,13 @@ export interface SizingInputs {
 }
 
 export interface SizedTree extends TreeShape {
-  /** Expected tokens per cycle (accepted + bonus). */
+  /** Expected tokens of this cycle (accepted + bonus). */
   expectedTokens: number;
-  /** Expected cycle cost relative to one target forward of one token. */
+  /** This cycle's cost relative to one target forward of one token. */
   cycleCost: number;
-  /** expectedTokens / cycleCost: tokens per one-token-forward time; plain decoding scores 1. */
+  /** Expected cost of all the tokens left (this cycle and the best ones after it), in the same unit. */
+  expectedCost: number;
+  /** Tokens left / expectedCost: tokens per one-token-forward time; plain decoding scores 1. */
   tokensPerCost: number;
 }
 
@@ -60,17 +68,32 @@ export function expectedAccepted(acceptance: SizingInputs['acceptance'], depth: 
 
 export function chooseTreeShape(inputs: SizingInputs): SizedTree {
   const arCost = interpolateCost(inputs.targetCost, 1);
-  let best: SizedTree = { depth: 0, topK: 1, totalTokens: 1, expectedTokens: 1, cycleCost: arCost, tokensPerCost: 1 / arCost };
-  for (const topK of inputs.topKs ?? [1, 2, 3, 4, 6, 8]) {
-    for (let depth = 1; depth <= inputs.maxDepth; depth++) {
-      const totalTokens = 1 + topK * depth;
-      const expectedTokens = expectedAccepted(inputs.acceptance, depth, topK) + 1;
-      const cycleCost = interpolateCost(inputs.targetCost, totalTokens) + depth * interpolateCost(inputs.draftCost, topK);
-      const tokensPerCost = expectedTokens / cycleCost;
-      if (tokensPerCost > best.tokensPerCost) best = { depth, topK, totalTokens, expectedTokens, cycleCost, tokensPerCost };
+  const topKs = inputs.topKs ?? [1, 2, 3, 4, 6, 8];
+  // plan(from, n): the best first cycle for n tokens whose first is drafted at depth `from` of inputs.acceptance.
+  const memo = new Map<number, SizedTree>();
+  const plan = (from: number, n: number): SizedTree => {
+    const key = from * 64 + n;
+    const known = memo.get(key);
+    if (known) return known;
+    const after = (k: number) => (n - k - 1 > 0 ? plan(from + k + 1, n - k - 1).expectedCost : 0);
+    let best: SizedTree = { depth: 0, topK: 1, totalTokens: 1, expectedTokens: 1, cycleCost: arCost, expectedCost: arCost + after(0), tokensPerCost: 0 };
+    for (const topK of topKs) {
+      for (let depth = 1; depth <= n; depth++) {
+        const totalTokens = 1 + topK * depth;
+        const cycleCost = interpolateCost(inputs.targetCost, totalTokens) + depth * interpolateCost(inputs.draftCost, topK);
+        // reach[k]: probability that at least k drafted tokens are accepted.
+        const reach = [1];
+        for (let d = 0; d < depth; d++) reach.push(reach[d]! * Math.min(1, (inputs.acceptance[from + d] ?? []).slice(0, topK).reduce((a, b) => a + b, 0)));
+        let expectedCost = cycleCost;
+        for (let k = 0; k <= depth; k++) expectedCost += (reach[k]! - (reach[k + 1] ?? 0)) * after(k);
+        if (expectedCost < best.expectedCost) best = { depth, topK, totalTokens, expectedTokens: expectedAccepted(inputs.acceptance.slice(from), depth, topK) + 1, cycleCost, expectedCost, tokensPerCost: 0 };
+      }
     }
-  }
-  return best;
+    best.tokensPerCost = n / best.expectedCost;
+    memo.set(key, best);
+    return best;
+  };
+  return plan(0, inputs.maxDepth);
 }
 
 /**
