@@ -81,12 +81,12 @@ export function chooseTreeShape(inputs: SizingInputs): SizedTree {
       for (let depth = 1; depth <= n; depth++) {
         const totalTokens = 1 + topK * depth;
         const cycleCost = interpolateCost(inputs.targetCost, totalTokens) + depth * interpolateCost(inputs.draftCost, topK);
-        // reach[k]: probability that at least k drafted tokens are accepted.
+        // reach[k]: probability that at least k drafted tokens are accepted (reach[0] = 1 stands for the bonus token).
         const reach = [1];
         for (let d = 0; d < depth; d++) reach.push(reach[d]! * Math.min(1, (inputs.acceptance[from + d] ?? []).slice(0, topK).reduce((a, b) => a + b, 0)));
         let expectedCost = cycleCost;
         for (let k = 0; k <= depth; k++) expectedCost += (reach[k]! - (reach[k + 1] ?? 0)) * after(k);
-        if (expectedCost < best.expectedCost) best = { depth, topK, totalTokens, expectedTokens: expectedAccepted(inputs.acceptance.slice(from), depth, topK) + 1, cycleCost, expectedCost, tokensPerCost: 0 };
+        if (expectedCost < best.expectedCost) best = { depth, topK, totalTokens, expectedTokens: reach.reduce((a, b) => a + b, 0), cycleCost, expectedCost, tokensPerCost: 0 };
       }
     }
     best.tokensPerCost = n / best.expectedCost;
