@@ -28,9 +28,11 @@ for (const suite of SUITES) {
   for (const t of [0, 3, 6, 9]) {
     const task = getTask(suite, t);
     const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
+    // The prompt's length depends on the instruction alone.
+    const rows = vla.prefix(vla.prepareImage(episode.observations[0]!.image), task.instruction).rows;
     for (let i = 10; i < episode.observations.length; i += 6) {
       const image = episode.observations[i]!.image;
-      promptRows += vla.prefix(vla.prepareImage(image), task.instruction).rows;
+      promptRows += rows;
       const run = (bf16: boolean) => {
         vla.bf16 = bf16;
         const out = vla.predictAction(image, task.instruction);

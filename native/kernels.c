@@ -142,6 +142,14 @@ static int panel_matmul_bt(const float *a, const float *b, float *c, int M, int 
 /* Multiply-adds below which a product runs on one thread: forking costs more than it saves. */
 #define PAR_MIN_FLOPS (1 << 16)
 
+/* This OpenMP thread's share [n0, n1) of N output columns: equal chunks in whole vectors of 16. */
+static inline void thread_columns(int N, int *n0, int *n1) {
+  int nt = omp_get_num_threads(), id = omp_get_thread_num();
+  int chunk = ((N + nt - 1) / nt + 15) & ~15;
+  *n0 = id * chunk;
+  *n1 = *n0 + chunk < N ? *n0 + chunk : N;
+}
+
 /* Round-to-nearest-even f32 -> bf16 bits; a NaN becomes the quiet NaN of its sign. */
 static inline uint32_t bf16_bits(float f) {
   uint32_t u;
@@ -231,9 +239,8 @@ int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, in
   int failed = 0;
 #pragma omp parallel if ((double)M * N * K >= PAR_MIN_FLOPS && N >= 64) reduction(| : failed)
   {
-    int nt = omp_get_num_threads(), id = omp_get_thread_num();
-    int chunk = ((N + nt - 1) / nt + 15) & ~15;
-    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    int n0, n1;
+    thread_columns(N, &n0, &n1);
     if (n1 > n0) {
 #ifdef __AVX512BF16__
       if (K % 2 == 0)
@@ -245,7 +252,6 @@ int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, in
   }
   return failed ? -1 : 0;
 }
-
 
 /* Columns [n0, n1) of c = a · b (or a · bᵀ): one thread's share of a product. */
 static void matmul_slice(const float *a, const float *b, float *c, int M, int N, int K, int transB, int n0, int n1) {
@@ -278,9 +284,8 @@ void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, in
   }
 #pragma omp parallel
   {
-    int nt = omp_get_num_threads(), id = omp_get_thread_num();
-    int chunk = ((N + nt - 1) / nt + 15) & ~15;
-    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    int n0, n1;
+    thread_columns(N, &n0, &n1);
     matmul_slice(a, b, c, M, N, K, transB, n0, n1);
   }
 }
@@ -292,9 +297,8 @@ void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, i
   }
 #pragma omp parallel
   {
-    int nt = omp_get_num_threads(), id = omp_get_thread_num();
-    int chunk = ((N + nt - 1) / nt + 15) & ~15;
-    int n0 = id * chunk, n1 = n0 + chunk < N ? n0 + chunk : N;
+    int n0, n1;
+    thread_columns(N, &n0, &n1);
     if (n1 > n0) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, n1 - n0, K, 1.0f, a, M, b + n0, N, 0.0f, c + n0, N);
   }
 }

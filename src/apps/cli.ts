@@ -7,7 +7,7 @@ import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from 
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
 import { positiveInt } from './cli-args.js';
-import { registerEvalCommands } from './eval-command.js';
+import { decoderList, registerEvalCommands } from './eval-command.js';
 import { formatKernelsBench, runKernelsBench } from './bench-kernels.js';
 import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
@@ -18,10 +18,6 @@ program
   .name('spec-vla')
   .description('Speculative decoding with relaxed acceptance for token-based Vision-Language-Action policies (OpenVLA and its kind).')
   .version('0.1.0');
-
-function list(value: string): string[] {
-  return value.split(/\s*;\s*|\s+/).filter(Boolean);
-}
 
 program
   .command('info')
@@ -121,7 +117,7 @@ bench
   .description('Per-action latency, accept length and speedup of several decoders on the same observations, interleaved.')
   .requiredOption('--model <dir>', 'VLA checkpoint folder')
   .option('--draft <dir>', 'draft head folder (needed for anything but ar)')
-  .option('--decoders <list>', 'space- or semicolon-separated decoder specs; the first is the baseline', list)
+  .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the baseline', decoderList)
   .option('--samples <n>', 'observations per decoder', positiveInt, 20)
   .option('--json', 'print JSON')
   .action((o: { model: string; draft?: string; decoders?: string[]; samples: number; json?: boolean }) => {

@@ -32,9 +32,11 @@ export const referenceKernels: Kernels = {
 
   matmulBf16(a, b, c, M, N, K) {
     const w = new Float32Array(b.length);
-    for (let i = 0; i < b.length; i++) w[i] = bf16BitsToF32(b[i]!);
+    referenceKernels.bf16ToF32(b, w);
+    const bits = new Uint16Array(M * K);
+    referenceKernels.f32ToBf16(a.subarray(0, M * K), bits);
     const x = new Float32Array(M * K);
-    for (let i = 0; i < x.length; i++) x[i] = bf16BitsToF32(f32ToBf16Bits(a[i]!));
+    referenceKernels.bf16ToF32(bits, x);
     referenceKernels.matmul(x, w, c, M, N, K, true);
   },
   fastBf16: false,
