@@ -127,6 +127,43 @@ static napi_value MatmulBf16(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static void free_panels(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/* A new Float32Array over a 64-byte aligned buffer (panels_tile's aligned loads), freed with it. */
+static napi_value PackPanels(napi_env env, napi_callback_info info) {
+  const char *FN = "packPanels";
+  ARGS(3);
+  F32(0, b); INT(1, N); INT(2, K);
+  NEED(b.length, (size_t)N * K, "b");
+  size_t n = (size_t)((N + 15) / 16) * 16 * K;
+  float *bp = sv_pack_panels(b.data, N, K);
+  if (!bp) {
+    napi_throw_error(env, NULL, "packPanels: out of memory");
+    return NULL;
+  }
+  napi_value buffer, array;
+  if (napi_create_external_arraybuffer(env, bp, n * sizeof(float), free_panels, NULL, &buffer) != napi_ok) {
+    free(bp);
+    napi_throw_error(env, NULL, "packPanels: cannot wrap the buffer");
+    return NULL;
+  }
+  CHECK(env, napi_create_typedarray(env, napi_float32_array, n, buffer, 0, &array));
+  return array;
+}
+
+static napi_value MatmulPanels(napi_env env, napi_callback_info info) {
+  const char *FN = "matmulPanels";
+  ARGS(6);
+  F32(0, a); F32(1, bp); F32(2, c); INT(3, M); INT(4, N); INT(5, K);
+  NEED(a.length, (size_t)M * K, "a"); NEED(bp.length, (size_t)((N + 15) / 16) * 16 * K, "panels"); NEED(c.length, (size_t)M * N, "c");
+  sv_matmul_panels(a.data, bp.data, c.data, M, N, K);
+  return NULL;
+}
+
 static napi_value Resample(napi_env env, napi_callback_info info) {
   const char *FN = "resample";
   ARGS(10);
@@ -429,6 +466,7 @@ static napi_value Init(napi_env env, napi_value exports) {
 #define FUNC(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       FUNC("matmul", Matmul),       FUNC("matmulTransA", MatmulTransA),
       FUNC("matmulBf16", MatmulBf16), FUNC("resample", Resample),
+      FUNC("packPanels", PackPanels), FUNC("matmulPanels", MatmulPanels),
       FUNC("add", Add),
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
@@ -452,6 +490,9 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_value fast;
   CHECK(env, napi_get_boolean(env, sv_bf16_fast(), &fast));
   CHECK(env, napi_set_named_property(env, exports, "fastBf16", fast));
+  napi_value panels;
+  CHECK(env, napi_get_boolean(env, true, &panels));
+  CHECK(env, napi_set_named_property(env, exports, "fastPanels", panels));
   return exports;
 }
 

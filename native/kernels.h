@@ -7,6 +7,8 @@
 void sv_matmul(const float *a, const float *b, float *c, int M, int N, int K, int transB);
 int sv_matmul_bf16(const float *a, const uint16_t *b, float *c, int M, int N, int K);
 int sv_bf16_fast(void);
+float *sv_pack_panels(const float *b, int N, int K);
+void sv_matmul_panels(const float *a, const float *bp, float *c, int M, int N, int K);
 void sv_matmul_trans_a(const float *a, const float *b, float *c, int M, int N, int K);
 void sv_resample(const float *src, float *out, int lines, int lineIn, int lineOut, int stepIn, int stepOut, const int32_t *first, int m, const float *weights, int taps);
 void sv_add(const float *a, size_t n, const float *b, size_t nb, float *out);

@@ -21,6 +21,8 @@ export interface KernelsBenchResult {
   gemm_gflops: Record<string, number>;
   /** The same product with every row in bf16 (linear's bf16Rows = M; kernels.matmulBf16), best run, per M. */
   bf16_gflops: Record<string, number>;
+  /** The same product against a frozen weight (linear's `frozen`: 2..16 rows on kernels.matmulPanels), best run, per M. */
+  panels_gflops: Record<string, number>;
   /** Whether matmulBf16 runs on bf16 dot-product instructions here (else a slow plain loop). */
   fast_bf16: boolean;
   /** Time of the library product for M rows over its time for one row: what verifying M tokens costs. */
@@ -102,6 +104,7 @@ export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchRes
     log(`compute peak ${peak_gflops.toFixed(0)} GFLOP/s (register-resident FMAs, all threads)`);
     const gemm_gflops: Record<string, number> = {};
     const bf16_gflops: Record<string, number> = {};
+    const panels_gflops: Record<string, number> = {};
     const blas_gflops: Record<string, number> = {};
     const bound_gflops: Record<string, number> = {};
     const cost_vs_m1: Record<string, number> = {};
@@ -115,10 +118,11 @@ export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchRes
       const bytes = 4 * (M * K + N * K + M * N);
       const bound = Math.min(peak_gflops, flops / (bytes / (read_gbps * 1e9)) / 1e9);
       gemm_gflops[M] = lib;
-      bf16_gflops[M] = addon.fastBf16 ? flops / bestSeconds(() => linear(a, Wsq, undefined, M), iters) / 1e9 : 0;
+      bf16_gflops[M] = addon.fastBf16 ? flops / bestSeconds(() => linear(a, Wsq, undefined, { bf16Rows: M }), iters) / 1e9 : 0;
+      panels_gflops[M] = flops / bestSeconds(() => linear(a, Wsq, undefined, { frozen: true }), iters) / 1e9;
       blas_gflops[M] = directGflops;
       bound_gflops[M] = bound;
-      log(`GEMM M=${M}: library ${lib.toFixed(1)} GFLOP/s, direct cblas_sgemm ${directGflops.toFixed(1)} (${((100 * lib) / directGflops).toFixed(0)}%), bound ${bound.toFixed(0)}; bf16 ${bf16_gflops[M]!.toFixed(1)}`);
+      log(`GEMM M=${M}: library ${lib.toFixed(1)} GFLOP/s, direct cblas_sgemm ${directGflops.toFixed(1)} (${((100 * lib) / directGflops).toFixed(0)}%), bound ${bound.toFixed(0)}; frozen ${panels_gflops[M]!.toFixed(1)}; bf16 ${bf16_gflops[M]!.toFixed(1)}`);
     }
 
     const one = Tensor.from([1], [1]);
@@ -136,6 +140,7 @@ export function runKernelsBench(opts: KernelsBenchOptions = {}): KernelsBenchRes
       gemv_shape: gemvShape,
       gemm_gflops,
       bf16_gflops,
+      panels_gflops,
       fast_bf16: addon.fastBf16,
       cost_vs_m1,
       blas_gflops,
@@ -156,15 +161,18 @@ export function formatKernelsBench(r: KernelsBenchResult): string {
     `read bandwidth:            ${r.read_gbps.toFixed(1)} GB/s (streaming sum, the bound for GEMV)`,
     `GEMV [${r.gemv_shape.join('x')}] f32:    ${r.gemv_gbps.toFixed(1)} GB/s = ${((100 * r.gemv_gbps) / r.read_gbps).toFixed(0)}% of read bandwidth`,
     '',
-    '   M | library GFLOP/s | direct cblas_sgemm | library/direct | roofline bound | time vs M=1 | bf16 GFLOP/s | bf16/f32',
+    '   M | library GFLOP/s | direct cblas_sgemm | library/direct | roofline bound | time vs M=1 | frozen GFLOP/s | frozen time vs M=1 | bf16 GFLOP/s | bf16/f32',
   ];
   for (const M of Object.keys(r.gemm_gflops)) {
     const lib = r.gemm_gflops[M]!;
     const direct = r.blas_gflops[M]!;
     const bf16 = r.fast_bf16 ? `${r.bf16_gflops[M]!.toFixed(1).padStart(12)} | ${(r.bf16_gflops[M]! / lib).toFixed(2).padStart(7)}x` : '           - |        -';
-    lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)} | ${r.cost_vs_m1[M]!.toFixed(2).padStart(10)}x | ${bf16}`);
+    const frozen = r.panels_gflops[M]!;
+    const frozenCost = (Number(M) * r.gemm_gflops['1']!) / frozen;
+    lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)} | ${r.cost_vs_m1[M]!.toFixed(2).padStart(10)}x | ${frozen.toFixed(1).padStart(14)} | ${frozenCost.toFixed(2).padStart(17)}x | ${bf16}`);
   }
   lines.push(`(K = N = 4096; bound = min(${r.peak_gflops.toFixed(0)} GFLOP/s measured compute peak, FLOPs / (bytes moved / read bandwidth)))`);
+  lines.push('(frozen: an inference weight, whose 2..16-row products run on a column-panel copy of it; M = 1 stays on GEMV)');
   lines.push(r.fast_bf16 ? `(bf16: every row rounded to bf16 against a bf16 copy of the weight, f32 sums; its compute bound is twice the f32 peak, ${(2 * r.peak_gflops).toFixed(0)} GFLOP/s, as vdpbf16ps does two multiply-adds per lane)` : '(bf16: no AVX512_BF16 here, so spec-vla keeps the image and prompt in f32)');
   lines.push('', `per-call overhead: ${r.call_overhead_us.toFixed(2)} us for a tiny op through the tensor API, ${r.addon_call_us.toFixed(3)} us for an empty addon call`);
   return lines.join('\n');

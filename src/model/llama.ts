@@ -64,7 +64,7 @@ export class LlamaLayer {
   forward(x: Tensor, positions: Int32Array, mask: Tensor, cache: KvCache, layer: number, bf16Rows = 0): Tensor {
     const { w, cfg } = this;
     const headDim = cfg.hidden / cfg.nHeads;
-    const proj = (t: Tensor, weight: Tensor) => linear(t, weight, undefined, bf16Rows);
+    const proj = (t: Tensor, weight: Tensor) => linear(t, weight, undefined, { bf16Rows, frozen: true });
     const h = w.inputNorm ? rmsNorm(x, w.inputNorm, cfg.eps) : x;
     const q = rope(proj(h, w.q), positions, headDim, cfg.ropeTheta);
     cache.write(layer, rope(proj(h, w.k), positions, headDim, cfg.ropeTheta), proj(h, w.v));
@@ -120,7 +120,7 @@ export class LlamaModel {
   }
 
   logits(hidden: Tensor): Tensor {
-    return linear(hidden, this.lmHead);
+    return linear(hidden, this.lmHead, undefined, { frozen: true });
   }
 
   /**

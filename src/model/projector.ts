@@ -27,7 +27,7 @@ export class Projector {
   forward(features: Tensor): Tensor {
     let x = features;
     this.layers.forEach(([w, b], i) => {
-      x = linear(x, w, b, this.bf16 ? x.rows : 0);
+      x = linear(x, w, b, { bf16Rows: this.bf16 ? x.rows : 0, frozen: true });
       if (i < this.layers.length - 1) x = gelu(x, 'erf');
     });
     return x;

@@ -102,7 +102,7 @@ export class VisionTransformer {
   }
 
   private linear(x: Tensor, w: Tensor, bias: Tensor): Tensor {
-    return linear(x, w, bias, this.bf16 ? x.rows : 0);
+    return linear(x, w, bias, { bf16Rows: this.bf16 ? x.rows : 0, frozen: true });
   }
 }
 

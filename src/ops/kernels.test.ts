@@ -69,6 +69,27 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('packPanels and matmulPanels: the layout bit-exact, products of a few rows over odd N and K', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const M = randomInt(rand, 1, 16);
+      const N = trial % 4 === 0 ? randomInt(rand, 1, 20) : randomInt(rand, 1, 300);
+      const K = randomInt(rand, 1, 300);
+      const a = randomArray(rand, M * K);
+      const b = randomArray(rand, N * K);
+      const p1 = ref.packPanels(b, N, K);
+      const p2 = nat.packPanels(b, N, K);
+      assert.deepEqual(p2, p1, `packPanels ${N}x${K}`);
+      const c1 = new Float32Array(M * N);
+      const c2 = new Float32Array(M * N);
+      ref.matmul(a, b, c1, M, N, K, true);
+      nat.matmulPanels(a, p2, c2, M, N, K);
+      close(`matmulPanels ${M}x${N}x${K}`, c2, c1);
+      ref.matmulPanels(a, p1, c1, M, N, K);
+      close(`reference matmulPanels ${M}x${N}x${K}`, c1, c2);
+    }
+    assert.throws(() => nat.matmulPanels(new Float32Array(4), new Float32Array(16), new Float32Array(2), 2, 1, 2), /matmulPanels: panels holds 16 values, needs 32/);
+  });
+
   test('resample: both loop orders (lines of neighbouring pixels, lines across), odd sizes; reads past src refused', () => {
     for (let trial = 0; trial < 30; trial++) {
       const n = randomInt(rand, 1, 60);

@@ -20,6 +20,20 @@ export interface Kernels {
   readonly fastBf16: boolean;
 
   /**
+   * A weight b [N,K] rearranged for matmulPanels, in a new buffer: panel p holds columns 16p..16p+15
+   * k-major, out[(p·K + k)·16 + j] = b[(16p + j)·K + k], zero past N (ceil(N/16)·16·K values).
+   */
+  packPanels(b: Float32Array, N: number, K: number): Float32Array;
+  /**
+   * c[M,N] = a[M,K] · bᵀ with b given as packPanels made it. For a few rows (a verify tree, a draft
+   * round): the kernel keeps one output vector per accumulator, where the [N,K] layout needs a
+   * horizontal sum per output. Each output sums k in order, so a row's result does not depend on M.
+   */
+  matmulPanels(a: Float32Array, panels: Float32Array, c: Float32Array, M: number, N: number, K: number): void;
+  /** Whether matmulPanels beats matmul on 2..16 rows (the native kernel); if not, linear keeps matmul. */
+  readonly fastPanels: boolean;
+
+  /**
    * One axis of a separable resampling of 3-channel pixels: for each of `lines` lines and each output
    * sample j < first.length, out[line·lineOut + j·stepOut + c] = Σ_k weights[j·taps + k] ·
    * src[line·lineIn + (first[j] + k)·stepIn + c], c = 0, 1, 2 (an image resize is two of these).

@@ -62,12 +62,29 @@ for (const backend of backends) {
     const round = (t: Tensor) => decode16(encode16(t, 'BF16'), 'BF16', t.shape);
     const f32 = linear(x, w, b);
     const low = linear(round(x), round(w), b);
-    const mixed = linear(x, w, b, 12);
+    const mixed = linear(x, w, b, { bf16Rows: 12 });
     assert.ok(relativeError(mixed.data.subarray(0, 12 * 9), low.data.subarray(0, 12 * 9)) < 1e-5);
     assert.deepEqual(mixed.data.subarray(12 * 9), linear(x.slice(12, 20), w, b).data);
     // The rounding is real: bf16 keeps 8 significant bits, so these rows part from f32 by about 1e-3.
     assert.ok(relativeError(mixed.data.subarray(0, 12 * 9), f32.data.subarray(0, 12 * 9)) > 1e-4);
-    assert.deepEqual(linear(x, w, b, 20).data, linear(x, w, b, 99).data);
+    assert.deepEqual(linear(x, w, b, { bf16Rows: 20 }).data, linear(x, w, b, { bf16Rows: 99 }).data);
+  });
+  test(`[${backend}] linear: a frozen weight's few-row products (panels) equal the plain product, and a row does not depend on its neighbours`, () => {
+    useBackend(backend);
+    const rand = seededRandom(8);
+    const w = new Tensor(randomArray(rand, 37 * 70), [37, 70]);
+    const b = new Tensor(randomArray(rand, 37), [37]);
+    const x = new Tensor(randomArray(rand, 18 * 70), [18, 70]);
+    for (const M of [1, 2, 3, 5, 8, 11, 16, 17, 18]) {
+      const rows = x.slice(0, M);
+      const frozen = linear(rows, w, b, { frozen: true });
+      assert.ok(relativeError(frozen.data, linear(rows, w, b).data) < 1e-5, `M=${M}`);
+      // Rows 2..16 run on matmulPanels, where each output sums k in order: row 1 of a 2-row product is bit-identical in a 16-row one.
+      if (M >= 2 && M <= 16) assert.deepEqual(frozen.data.subarray(0, 37), linear(x.slice(0, 2), w, b, { frozen: true }).data.subarray(0, 37));
+    }
+    // The bf16 rows and the f32 rows after them split one product as before.
+    const mixed = linear(x.slice(0, 10), w, b, { bf16Rows: 4, frozen: true });
+    assert.ok(relativeError(mixed.data.subarray(4 * 37), linear(x.slice(4, 10), w, b).data) < 1e-5);
   });
 }
 

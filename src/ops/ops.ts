@@ -23,20 +23,37 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** How a linear layer may run: options for inference weights, which never change once used. */
+export interface LinearOptions {
+  /** The first rows of x multiplied in bf16 (kernels.matmulBf16) against a bf16 copy of w. */
+  bf16Rows?: number;
+  /** w is an inference weight: 2..16 f32 rows run on matmulPanels against a panel copy of w. */
+  frozen?: boolean;
+}
+
+/** Rows a product may have to run on kernels.matmulPanels: a verify tree or a draft round. */
+const PANEL_ROWS = { min: 2, max: 16 };
+
 /**
- * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The first
- * `bf16Rows` rows of x are multiplied in bf16 (kernels.matmulBf16, against a bf16 copy of w made on
- * first use and kept while w lives, so w must not change afterwards: inference weights), the others in f32.
+ * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The copies
+ * that `opts` asks for (bf16, panels) are made on first use and kept while w's buffer lives, so w must
+ * not change afterwards: pass them for inference weights only, never for weights being trained.
  */
-export function linear(x: Tensor, w: Tensor, bias?: Tensor, bf16Rows = 0): Tensor {
+export function linear(x: Tensor, w: Tensor, bias?: Tensor, opts: LinearOptions = {}): Tensor {
   if (w.rank !== 2 || x.cols !== w.shape[1]) fail('linear', `input ${dims(x)} does not match weight ${dims(w)}`);
   const N = w.shape[0]!;
   const K = x.cols;
   const M = x.rows;
   const out = Tensor.zeros([...x.shape.slice(0, -1), N]);
-  const low = Math.min(Math.max(bf16Rows, 0), M);
+  const low = Math.min(Math.max(opts.bf16Rows ?? 0, 0), M);
   if (low > 0) kernels().matmulBf16(x.data.subarray(0, low * K), bf16Copy(w), out.data.subarray(0, low * N), low, N, K);
-  if (low < M) kernels().matmul(low ? x.data.subarray(low * K) : x.data, w.data, low ? out.data.subarray(low * N) : out.data, M - low, N, K, true);
+  const rows = M - low;
+  if (rows > 0) {
+    const a = low ? x.data.subarray(low * K) : x.data;
+    const c = low ? out.data.subarray(low * N) : out.data;
+    if (opts.frozen && rows >= PANEL_ROWS.min && rows <= PANEL_ROWS.max && kernels().fastPanels) kernels().matmulPanels(a, panelCopy(w), c, rows, N, K);
+    else kernels().matmul(a, w.data, c, rows, N, K, true);
+  }
   if (bias) {
     if (bias.size !== N) fail('linear', `bias ${dims(bias)} does not match ${N} outputs`);
     kernels().add(out.data, bias.data, out.data);
@@ -45,6 +62,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor, bf16Rows = 0): Tenso
 }
 
 const bf16Copies = new WeakMap<Float32Array, Uint16Array>();
+const panelCopies = new WeakMap<Float32Array, Float32Array>();
 
 /** w's values rounded to bf16 bits (exact for weights loaded from a BF16 checkpoint), made once per weight buffer. */
 function bf16Copy(w: Tensor): Uint16Array {
@@ -55,6 +73,16 @@ function bf16Copy(w: Tensor): Uint16Array {
     bf16Copies.set(w.data, bits);
   }
   return bits;
+}
+
+/** w [N, K] as kernels.packPanels lays it out, made once per weight buffer. */
+function panelCopy(w: Tensor): Float32Array {
+  let panels = panelCopies.get(w.data);
+  if (!panels) {
+    panels = kernels().packPanels(w.data, w.shape[0]!, w.shape[1]!);
+    panelCopies.set(w.data, panels);
+  }
+  return panels;
 }
 
 function broadcastCheck(op: string, a: Tensor, b: Tensor): void {

@@ -41,6 +41,27 @@ export const referenceKernels: Kernels = {
   },
   fastBf16: false,
 
+  packPanels(b, N, K) {
+    const out = new Float32Array(Math.ceil(N / 16) * 16 * K);
+    for (let n = 0; n < N; n++) {
+      const base = (n >> 4) * K * 16 + (n & 15);
+      for (let k = 0; k < K; k++) out[base + k * 16] = b[n * K + k]!;
+    }
+    return out;
+  },
+
+  matmulPanels(a, panels, c, M, N, K) {
+    for (let i = 0; i < M; i++) {
+      for (let n = 0; n < N; n++) {
+        const base = (n >> 4) * K * 16 + (n & 15);
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[i * K + k]! * panels[base + k * 16]!;
+        c[i * N + n] = s;
+      }
+    }
+  },
+  fastPanels: false,
+
   resample(src, out, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps) {
     for (let line = 0; line < lines; line++) {
       for (let j = 0; j < first.length; j++) {

@@ -48,7 +48,7 @@ export class DraftHead {
    */
   forward(embeds: Tensor, features: Tensor, positions: Int32Array, mask: Tensor, prompt = 0): Tensor {
     const bf16Rows = this.target.bf16Prompt ? prompt : 0;
-    const x = add(add(linear(embeds, this.fcEmbed, undefined, bf16Rows), linear(features, this.fcFeature, undefined, bf16Rows)), this.fcBias);
+    const x = add(add(linear(embeds, this.fcEmbed, undefined, { bf16Rows, frozen: true }), linear(features, this.fcFeature, undefined, { bf16Rows, frozen: true })), this.fcBias);
     const out = this.layer.forward(x, positions, mask, this.cache, 0, bf16Rows);
     this.cache.commit(embeds.rows);
     return out;
@@ -60,7 +60,7 @@ export class DraftHead {
    * that range. One matmul for all rows: a tree round proposes below its whole frontier at once.
    */
   propose(features: Tensor, k: number, candidates: { first: number; count: number }): { tokens: number[]; logProbs: number[] }[] {
-    const p = softmax(linear(features, this.candidateRows(candidates)));
+    const p = softmax(linear(features, this.candidateRows(candidates), undefined, { frozen: true }));
     const n = candidates.count;
     return Array.from({ length: features.rows }, (_, r) => {
       const best = topK(p.data.subarray(r * n, (r + 1) * n), Math.min(k, n));
