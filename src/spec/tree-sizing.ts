@@ -43,15 +43,22 @@ export interface SizedTree extends TreeShape {
 
 /** Linear interpolation of a measured cost curve, extrapolated linearly from its last two points. */
 export function interpolateCost(curve: ReadonlyMap<number, number>, x: number): number {
+  return costInterpolator(curve)(x);
+}
+
+/** interpolateCost with the curve's points sorted once, for the many lookups of one sizing. */
+function costInterpolator(curve: ReadonlyMap<number, number>): (x: number) => number {
   const pts = [...curve.entries()].sort((a, b) => a[0] - b[0]);
   if (pts.length === 0) throw new Error('interpolateCost: empty cost curve');
-  if (pts.length === 1 || x <= pts[0]![0]) return pts[0]![1];
-  for (let i = 1; i < pts.length; i++) {
-    const [x1, y1] = pts[i]!;
-    const [x0, y0] = pts[i - 1]!;
-    if (x <= x1 || i === pts.length - 1) return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
-  }
-  return pts[pts.length - 1]![1];
+  return (x) => {
+    if (pts.length === 1 || x <= pts[0]![0]) return pts[0]![1];
+    for (let i = 1; i < pts.length; i++) {
+      const [x1, y1] = pts[i]!;
+      const [x0, y0] = pts[i - 1]!;
+      if (x <= x1 || i === pts.length - 1) return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    }
+    return pts[pts.length - 1]![1];
+  };
 }
 
 /** Expected accepted draft tokens for depth D and top-k K (see the module comment). */
@@ -67,8 +74,13 @@ export function expectedAccepted(acceptance: SizingInputs['acceptance'], depth: 
 }
 
 export function chooseTreeShape(inputs: SizingInputs): SizedTree {
-  const arCost = interpolateCost(inputs.targetCost, 1);
+  const targetCost = costInterpolator(inputs.targetCost);
+  const draftCost = costInterpolator(inputs.draftCost);
+  const arCost = targetCost(1);
   const topKs = inputs.topKs ?? [1, 2, 3, 4, 6, 8];
+  // accepts(d, K): probability that one of the K best candidates at depth d (0-based) is accepted.
+  const accepts = (d: number, K: number) => Math.min(1, (inputs.acceptance[d] ?? []).slice(0, K).reduce((a, b) => a + b, 0));
+  const acceptsTable = topKs.map((K) => Array.from({ length: inputs.maxDepth + 1 }, (_, d) => accepts(d, K)));
   // plan(from, n): the best first cycle for n tokens whose first is drafted at depth `from` of inputs.acceptance.
   const memo = new Map<number, SizedTree>();
   const plan = (from: number, n: number): SizedTree => {
@@ -77,18 +89,19 @@ export function chooseTreeShape(inputs: SizingInputs): SizedTree {
     if (known) return known;
     const after = (k: number) => (n - k - 1 > 0 ? plan(from + k + 1, n - k - 1).expectedCost : 0);
     let best: SizedTree = { depth: 0, topK: 1, totalTokens: 1, expectedTokens: 1, cycleCost: arCost, expectedCost: arCost + after(0), tokensPerCost: 0 };
-    for (const topK of topKs) {
+    topKs.forEach((topK, t) => {
+      const acc = acceptsTable[t]!;
+      // reach[k]: probability that at least k drafted tokens are accepted (reach[0] = 1 stands for the bonus token).
+      const reach = [1];
       for (let depth = 1; depth <= n; depth++) {
+        reach.push(reach[depth - 1]! * (acc[from + depth - 1] ?? 0));
         const totalTokens = 1 + topK * depth;
-        const cycleCost = interpolateCost(inputs.targetCost, totalTokens) + depth * interpolateCost(inputs.draftCost, topK);
-        // reach[k]: probability that at least k drafted tokens are accepted (reach[0] = 1 stands for the bonus token).
-        const reach = [1];
-        for (let d = 0; d < depth; d++) reach.push(reach[d]! * Math.min(1, (inputs.acceptance[from + d] ?? []).slice(0, topK).reduce((a, b) => a + b, 0)));
+        const cycleCost = targetCost(totalTokens) + depth * draftCost(topK);
         let expectedCost = cycleCost;
-        for (let k = 0; k <= depth; k++) expectedCost += (reach[k]! - (reach[k + 1] ?? 0)) * after(k);
+        for (let k = 0; k <= depth; k++) expectedCost += (reach[k]! - (k < depth ? reach[k + 1]! : 0)) * after(k);
         if (expectedCost < best.expectedCost) best = { depth, topK, totalTokens, expectedTokens: reach.reduce((a, b) => a + b, 0), cycleCost, expectedCost, tokensPerCost: 0 };
       }
-    }
+    });
     best.tokensPerCost = n / best.expectedCost;
     memo.set(key, best);
     return best;
