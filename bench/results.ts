@@ -29,6 +29,13 @@ const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxe
 mkdirSync('runs/results', { recursive: true });
 const command = `node dist/bench/results.js ${args.join(' ')}`.trim();
 const started = new Date().toISOString();
+// Read before the hours of evaluation: the code that runs is the code checked out now.
+let commit = 'unknown';
+try {
+  commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+} catch {
+  // not a git checkout: the commit stays unknown
+}
 const { rows } = await evaluate({ model, draft, suites: [...SUITES], decoders, trials, tasks: 10, workers, log: 'runs/results/episodes.jsonl', json: 'runs/results/summary.json', report: 'docs/results', gifs: 2, command });
 
 const get = (suite: string, decoder: string) => rows.find((r) => r.suite === suite && r.decoder === decoder);
@@ -48,12 +55,6 @@ for (const relaxed of decoders.filter((d) => d.startsWith('relaxed'))) {
 if (strict) {
   const perSuite = SUITES.map((s) => get(s, strict)).filter((r): r is DecoderSummary => !!r);
   checks.push(`- strict speedup > 1.0x on every suite: ${perSuite.map((r) => `${r.suite} ${r.speedup.toFixed(2)}x`).join(', ')} -> ${perSuite.every((r) => r.speedup > 1) ? 'met' : 'NOT met'}`);
-}
-let commit = 'unknown';
-try {
-  commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-} catch {
-  // not a git checkout: the commit stays unknown
 }
 const md = `# Results: the full table
 

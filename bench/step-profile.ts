@@ -3,7 +3,8 @@
  * --actions predictions along one expert trajectory, the same frames for every decoder, so that a
  * +prior decoder sees consecutive observations as it would in an episode), then for ar the time per kernel (calls, ms per
  * action) against the wall time, and the decode step against its memory bound (f32 weight bytes of
- * the decoder / read bandwidth). The remainder after the kernels is the JavaScript around them.
+ * the decoder / read bandwidth). Also the cost curves tree sizing measures (verify and draft forwards
+ * relative to one target token). The remainder after the kernels is the JavaScript around them.
  *
  * Usage: npx tsc -p . && node dist/bench/step-profile.js [--model DIR --draft DIR] [--actions 40]
  *          [--decoders ar,strict,relaxed:9,relaxed:9+prior]
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { loadNative, profileKernels } from '../src/ops/index.js';
 import { expertPolicy, getTask, runEpisode, TabletopEnv } from '../src/sim/index.js';
-import { createDecoder, loadDraftHead } from '../src/spec/index.js';
+import { createDecoder, loadDraftHead, measureCostCurves } from '../src/spec/index.js';
 import { benchOption } from './args.js';
 import { decoderList, DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
@@ -39,6 +40,13 @@ for (const spec of decoders) {
   console.log(
     `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} (${med((r) => r.stats.draftMs).toFixed(2).padStart(5)} + ${med((r) => r.stats.verifyMs).toFixed(2).padStart(5)}) | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
   );
+}
+
+if (draft) {
+  // What tree sizing weighs: a verify forward of T tokens, and a draft round of K, over one target token.
+  const curves = measureCostCurves(vla.llm, draft, vla.prefix(vla.prepareImage(image), task.instruction), { first: vla.actionTokenizer.firstToken, count: 256 }, [1, 2, 4, 8, 16, 32], [1, 2, 4, 8], 10);
+  const fmt = (m: Map<number, number>) => [...m].map(([n, r]) => `${n}: ${r.toFixed(2)}x`).join(', ');
+  console.log(`\ncost curves (one target token ${curves.targetStepMs.toFixed(2)} ms): verify T tokens ${fmt(curves.target)}; draft round of K ${fmt(curves.draft)}`);
 }
 
 const totals = new Map<string, { calls: number; ms: number }>();
