@@ -27,12 +27,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export interface LinearOptions {
   /** The first rows of x multiplied in bf16 (kernels.matmulBf16) against a bf16 copy of w. */
   bf16Rows?: number;
-  /** w is an inference weight: 2..16 f32 rows run on matmulPanels against a panel copy of w. */
+  /** w is an inference weight: 2..32 f32 rows run on matmulPanels against a panel copy of w. */
   frozen?: boolean;
 }
 
 /** Rows a product may have to run on kernels.matmulPanels: a verify tree or a draft round. */
-const PANEL_ROWS = { min: 2, max: 16 };
+const PANEL_ROWS = { min: 2, max: 32 };
 
 /**
  * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The copies
