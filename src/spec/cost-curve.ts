@@ -81,3 +81,22 @@ export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: 
   draft.cache.truncate(0);
   return { target: targetCurve, draft: draftCurve, targetStepMs: one };
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Point by point median of cost curves measured at different times: on a shared machine one
+ * measurement can land on a burst of someone else's work, and the trees sized from it would be
+ * wrong for as long as it is used.
+ */
+export function medianCurves(curves: readonly CostCurves[]): CostCurves {
+  if (curves.length === 0) throw new Error('medianCurves: no curves');
+  const pointwise = (pick: (c: CostCurves) => Map<number, number>) =>
+    monotone(new Map([...pick(curves[0]!).keys()].map((x) => [x, median(curves.map((c) => pick(c).get(x) ?? pick(curves[0]!).get(x)!))])));
+  return { target: pointwise((c) => c.target), draft: pointwise((c) => c.draft), targetStepMs: median(curves.map((c) => c.targetStepMs)) };
+}

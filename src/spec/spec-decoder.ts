@@ -4,13 +4,13 @@ import { causalMask, emptyStats, KvCache, positionsFrom, type ActionDecoder, typ
 import type { DraftHead } from './draft-head.js';
 import { growDraftTree, type DraftTree, type TreeShape } from './draft-tree.js';
 import { AcceptanceTracker } from './acceptance-tracker.js';
-import { measureCostCurves, type CostCurves } from './cost-curve.js';
+import { measureCostCurves, medianCurves, type CostCurves } from './cost-curve.js';
 import { chooseTreeShape, exploreUnknownDepth } from './tree-sizing.js';
 import { verifyTree } from './verify-tree.js';
 
 export interface SpecDecoderOptions {
   policy: AcceptancePolicy;
-  /** A fixed tree, or 'auto': sized from measured verify costs and the draft's observed acceptance. */
+  /** A fixed tree, or 'auto': sized from measured verify costs (remeasured every REMEASURE_EVERY calls) and the draft's observed acceptance. */
   tree: TreeShape | 'auto';
   /** The token ids the draft may propose (the action tokens): a contiguous range. */
   candidates: { first: number; count: number };
@@ -34,10 +34,14 @@ export interface SpecDecoderOptions {
  * forward runs once every token is known.
  */
 export class SpecDecoder implements ActionDecoder {
+  /** Calls between measurements of the cost curves; trees are sized from the median of the last three. */
+  static readonly REMEASURE_EVERY = 100;
   readonly name: string;
   private readonly cache: KvCache;
   private readonly tracker = new AcceptanceTracker(7);
   private costs: CostCurves | null = null;
+  private readonly measured: CostCurves[] = [];
+  private calls = 0;
   private prior: number[] | null = null;
 
   constructor(
@@ -60,7 +64,12 @@ export class SpecDecoder implements ActionDecoder {
     const t0 = performance.now();
     const d = this.target.cfg.hidden;
     const P = prefix.rows;
-    if (this.opts.tree === 'auto' && !this.costs) this.costs = measureCostCurves(this.target, this.draft, prefix, this.opts.candidates);
+    if (this.opts.tree === 'auto' && this.calls % SpecDecoder.REMEASURE_EVERY === 0) {
+      this.measured.push(measureCostCurves(this.target, this.draft, prefix, this.opts.candidates));
+      if (this.measured.length > 3) this.measured.shift();
+      this.costs = medianCurves(this.measured);
+    }
+    this.calls++;
 
     this.cache.truncate(0);
     // The previous call's tokens ride along in the prefill: greedy[i] is the target's token i given
