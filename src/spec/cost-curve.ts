@@ -90,13 +90,13 @@ function median(xs: readonly number[]): number {
 }
 
 /**
- * Point by point median of cost curves measured at different times: on a shared machine one
+ * Point by point median of cost curves measured at the same points at different times: on a shared machine one
  * measurement can land on a burst of someone else's work, and the trees sized from it would be
  * wrong for as long as it is used.
  */
 export function medianCurves(curves: readonly CostCurves[]): CostCurves {
   if (curves.length === 0) throw new Error('medianCurves: no curves');
   const pointwise = (pick: (c: CostCurves) => Map<number, number>) =>
-    monotone(new Map([...pick(curves[0]!).keys()].map((x) => [x, median(curves.map((c) => pick(c).get(x) ?? pick(curves[0]!).get(x)!))])));
+    monotone(new Map([...pick(curves[0]!).keys()].map((x) => [x, median(curves.map((c) => pick(c).get(x)!))])));
   return { target: pointwise((c) => c.target), draft: pointwise((c) => c.draft), targetStepMs: median(curves.map((c) => c.targetStepMs)) };
 }

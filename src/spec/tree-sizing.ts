@@ -61,13 +61,17 @@ function costInterpolator(curve: ReadonlyMap<number, number>): (x: number) => nu
   };
 }
 
+/** s_d(K): probability that one of the K best candidates at depth d (0-based) is accepted, given depth d-1 was. */
+function acceptedWithin(acceptance: SizingInputs['acceptance'], d: number, topK: number): number {
+  return Math.min(1, (acceptance[d] ?? []).slice(0, topK).reduce((a, b) => a + b, 0));
+}
+
 /** Expected accepted draft tokens for depth D and top-k K (see the module comment). */
 export function expectedAccepted(acceptance: SizingInputs['acceptance'], depth: number, topK: number): number {
   let reach = 1;
   let total = 0;
   for (let d = 0; d < depth; d++) {
-    const s = Math.min(1, (acceptance[d] ?? []).slice(0, topK).reduce((a, b) => a + b, 0));
-    reach *= s;
+    reach *= acceptedWithin(acceptance, d, topK);
     total += reach;
   }
   return total;
@@ -78,9 +82,7 @@ export function chooseTreeShape(inputs: SizingInputs): SizedTree {
   const draftCost = costInterpolator(inputs.draftCost);
   const arCost = targetCost(1);
   const topKs = inputs.topKs ?? [1, 2, 3, 4, 6, 8];
-  // accepts(d, K): probability that one of the K best candidates at depth d (0-based) is accepted.
-  const accepts = (d: number, K: number) => Math.min(1, (inputs.acceptance[d] ?? []).slice(0, K).reduce((a, b) => a + b, 0));
-  const acceptsTable = topKs.map((K) => Array.from({ length: inputs.maxDepth + 1 }, (_, d) => accepts(d, K)));
+  const acceptsTable = topKs.map((K) => Array.from({ length: inputs.maxDepth + 1 }, (_, d) => acceptedWithin(inputs.acceptance, d, K)));
   // plan(from, n): the best first cycle for n tokens whose first is drafted at depth `from` of inputs.acceptance.
   const memo = new Map<number, SizedTree>();
   const plan = (from: number, n: number): SizedTree => {
