@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "vec16.h"
+
 /* Below this many elements a parallel loop costs more than it saves. */
 #define PAR_MIN 65536
 
@@ -21,8 +23,13 @@
 #define SKINNY_MAX_M 16
 
 /* Register tile of skinny_matmul_bt: TILE_M rows of a times TILE_N rows of b, TILE_M·TILE_N accumulators. */
+#if V16_REGS >= 32
 #define TILE_M 4
 #define TILE_N 4
+#else
+#define TILE_M 2
+#define TILE_N 2
+#endif
 
 /* How many tiles ahead skinny_tile prefetches weight rows: without it, weights streaming in from L3 arrive at a few GB/s. */
 #define SKINNY_PREFETCH 2
@@ -30,10 +37,8 @@
 /* How far ahead (floats) panels_tile prefetches each panel stream: 64 values of k. */
 #define PANELS_PREFETCH 1024
 
-/* Lanes [i, i+16) of n: all of them, or the tail's mask. */
-static inline __mmask16 lanes(size_t i, size_t n) {
-  return n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-}
+/* How many of lanes [i, i+16) lie below n. */
+static inline int lanes(size_t i, size_t n) { return n - i >= 16 ? 16 : (int)(n - i); }
 
 /*
  * c[m0.., j0..] = a[m0..] · b[j0..]ᵀ for one register tile: each weight vector is loaded once and used for
@@ -44,23 +49,23 @@ static void skinny_tile(const float *a, const float *b, float *c, int m0, int mb
   const float *ar[TILE_M], *br[TILE_N];
   for (int i = 0; i < TILE_M; i++) ar[i] = a + (size_t)(m0 + (i < mb ? i : 0)) * K;
   for (int j = 0; j < TILE_N; j++) br[j] = b + (size_t)(j0 + (j < nb ? j : 0)) * K;
-  __m512 acc[TILE_M][TILE_N];
+  v16 acc[TILE_M][TILE_N];
   for (int i = 0; i < TILE_M; i++)
-    for (int j = 0; j < TILE_N; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int j = 0; j < TILE_N; j++) acc[i][j] = v16_zero();
   for (int k = 0; k < K; k += 16) {
-    __mmask16 m = lanes(k, K);
-    __m512 bv[TILE_N];
+    int m = lanes(k, K);
+    v16 bv[TILE_N];
     for (int j = 0; j < TILE_N; j++) {
-      bv[j] = _mm512_maskz_loadu_ps(m, br[j] + k);
+      bv[j] = v16_load_n(br[j] + k, m);
       _mm_prefetch((const char *)(br[j] + SKINNY_PREFETCH * TILE_N * (size_t)K + k), _MM_HINT_T0);
     }
     for (int i = 0; i < TILE_M; i++) {
-      __m512 av = _mm512_maskz_loadu_ps(m, ar[i] + k);
-      for (int j = 0; j < TILE_N; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+      v16 av = v16_load_n(ar[i] + k, m);
+      for (int j = 0; j < TILE_N; j++) acc[i][j] = v16_fmadd(av, bv[j], acc[i][j]);
     }
   }
   for (int i = 0; i < mb; i++)
-    for (int j = 0; j < nb; j++) c[(size_t)(m0 + i) * ldc + j0 + j] = _mm512_reduce_add_ps(acc[i][j]);
+    for (int j = 0; j < nb; j++) c[(size_t)(m0 + i) * ldc + j0 + j] = v16_reduce_add(acc[i][j]);
 }
 
 /*
@@ -88,24 +93,24 @@ static inline __attribute__((always_inline)) void panels_tile(const float *a, co
   const float *pr[16];
   for (int i = 0; i < MR; i++) ar[i] = a + (size_t)(m0 + (i < mb ? i : 0)) * K;
   for (int j = 0; j < NB; j++) pr[j] = bp + (size_t)(p0 + (p0 + j < np ? j : 0)) * K * 16;
-  __m512 acc[8][16];
+  v16 acc[8][16];
   for (int i = 0; i < MR; i++)
-    for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int j = 0; j < NB; j++) acc[i][j] = v16_zero();
   for (int k = 0; k < K; k++) {
-    __m512 bv[16];
+    v16 bv[16];
     for (int j = 0; j < NB; j++) {
-      bv[j] = _mm512_load_ps(pr[j] + (size_t)k * 16);
+      bv[j] = v16_load(pr[j] + (size_t)k * 16);
       _mm_prefetch((const char *)(pr[j] + (size_t)k * 16 + PANELS_PREFETCH), _MM_HINT_T0);
     }
     for (int i = 0; i < MR; i++) {
-      __m512 av = _mm512_set1_ps(ar[i][k]);
-      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+      v16 av = v16_set1(ar[i][k]);
+      for (int j = 0; j < NB; j++) acc[i][j] = v16_fmadd(av, bv[j], acc[i][j]);
     }
   }
   for (int i = 0; i < mb; i++)
     for (int j = 0; j < NB && p0 + j < np; j++) {
       int col = 16 * (p0 + j);
-      _mm512_mask_storeu_ps(c + (size_t)(m0 + i) * ldc + col, lanes(col, n), acc[i][j]);
+      v16_store_n(c + (size_t)(m0 + i) * ldc + col, lanes(col, n), acc[i][j]);
     }
 }
 
@@ -114,6 +119,7 @@ static inline __attribute__((always_inline)) void panels_rows(const float *a, co
   for (int p0 = 0; p0 < np; p0 += NB) panels_tile(a, bp, c, m0, mb, p0, np, n, K, ldc, MR, NB);
 }
 
+#if V16_REGS >= 32
 /* Columns [0, n) of c (row stride ldc) = a[M,K] · bᵀ from b's panels: blocks of 8 rows, then 4, 2 or 1. */
 static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
   for (int m0 = 0; m0 < M;) {
@@ -134,19 +140,40 @@ static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, i
     }
   }
 }
+#else
+/* The same with half the registers (a v16 takes two): blocks of 4 rows times 1 panel, then 2 × 2 or 1 × 3. */
+static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
+  for (int m0 = 0; m0 < M;) {
+    int left = M - m0;
+    if (left >= 3) {
+      int mb = left < 4 ? left : 4;
+      panels_rows(a, bp, c, m0, mb, n, K, ldc, 4, 1);
+      m0 += mb;
+    } else if (left == 2) {
+      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, 2);
+      m0 += 2;
+    } else {
+      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, 3);
+      m0 += 1;
+    }
+  }
+}
+#endif
 
 /* From SKINNY_MAX_M + 1 up to this many rows, a · bᵀ runs on panel_matmul_bt (measured faster than OpenBLAS there). */
 #define PANEL_MAX_M 256
 
 /* A panel tile's accumulators into c: lane l of acc[v][j] is c[16v + l, n0 + j], scattered down the column. */
-static inline __attribute__((always_inline)) void store_panel_tile(__m512 acc[4][12], float *c, int rows, int n0, int nb, int ldc, const int MV, const int NB) {
-  __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(ldc));
+static inline __attribute__((always_inline)) void store_panel_tile(v16 acc[4][12], float *c, int rows, int n0, int nb, int ldc, const int MV, const int NB) {
   for (int v = 0; v < MV; v++) {
-    __mmask16 m = lanes(16 * v, rows);
-    for (int j = 0; j < nb && j < NB; j++) _mm512_mask_i32scatter_ps(c + (size_t)16 * v * ldc + n0 + j, m, stride, acc[v][j], 4);
+    int m = lanes(16 * v, rows);
+    for (int j = 0; j < nb && j < NB; j++) v16_store_column(c + (size_t)16 * v * ldc + n0 + j, ldc, m, acc[v][j]);
   }
 }
 
+#if V16_REGS >= 32
+/* Rows of a packed per block of panel_matmul_bt. */
+#define PANEL_BLOCK 64
 /* The register tile for a block of 16·mv rows: MV vectors of rows times NB weight rows (at most 24 accumulators + loads in 32 registers). */
 #define PANEL_DISPATCH(mv, rows_fn, ...)                \
   switch (mv) {                                         \
@@ -155,6 +182,11 @@ static inline __attribute__((always_inline)) void store_panel_tile(__m512 acc[4]
     case 3: rows_fn(__VA_ARGS__, 3, 8); break;          \
     default: rows_fn(__VA_ARGS__, 4, 6); break;         \
   }
+#else
+/* With 16 registers holding 8 v16: blocks of 16 rows, one vector of rows times 6 weight rows. */
+#define PANEL_BLOCK 16
+#define PANEL_DISPATCH(mv, rows_fn, ...) rows_fn(__VA_ARGS__, 1, 6);
+#endif
 
 /*
  * One register tile of panel_matmul_bt: MV vectors of 16 rows of a (from the packed panel ap, row k of
@@ -163,17 +195,17 @@ static inline __attribute__((always_inline)) void store_panel_tile(__m512 acc[4]
  * Columns past nb reuse a valid row and are dropped.
  */
 static inline __attribute__((always_inline)) void panel_tile(const float *ap, const float *b, float *c, int rows, int n0, int nb, int K, int ldc, const int MV, const int NB) {
-  __m512 acc[4][12];
+  v16 acc[4][12];
   const float *br[12];
   for (int j = 0; j < NB; j++) br[j] = b + (size_t)(n0 + (j < nb ? j : 0)) * K;
   for (int v = 0; v < MV; v++)
-    for (int j = 0; j < NB; j++) acc[v][j] = _mm512_setzero_ps();
+    for (int j = 0; j < NB; j++) acc[v][j] = v16_zero();
   for (int k = 0; k < K; k++) {
-    __m512 av[4];
-    for (int v = 0; v < MV; v++) av[v] = _mm512_load_ps(ap + (size_t)k * 16 * MV + 16 * v);
+    v16 av[4];
+    for (int v = 0; v < MV; v++) av[v] = v16_load(ap + (size_t)k * 16 * MV + 16 * v);
     for (int j = 0; j < NB; j++) {
-      __m512 bj = _mm512_set1_ps(br[j][k]);
-      for (int v = 0; v < MV; v++) acc[v][j] = _mm512_fmadd_ps(av[v], bj, acc[v][j]);
+      v16 bj = v16_set1(br[j][k]);
+      for (int v = 0; v < MV; v++) acc[v][j] = v16_fmadd(av[v], bj, acc[v][j]);
     }
   }
   store_panel_tile(acc, c, rows, n0, nb, ldc, MV, NB);
@@ -186,14 +218,14 @@ static inline __attribute__((always_inline)) void panel_rows(const float *ap, co
 
 /*
  * a · bᵀ for tens of rows of a (a prefill, a ViT's patches, a large verify tree), into c with row
- * stride ldc. Blocks of up to 64 rows of a are packed transposed (k-major, zero-padded to whole
+ * stride ldc. Blocks of up to PANEL_BLOCK rows of a are packed transposed (k-major, zero-padded to whole
  * vectors) and multiplied against b read in place: near the FMA peak without touching b twice per block.
  */
 static int panel_matmul_bt(const float *a, const float *b, float *c, int M, int N, int K, int ldc) {
-  float *ap = aligned_alloc(64, sizeof(float) * (size_t)K * 64 + 64);
+  float *ap = aligned_alloc(64, sizeof(float) * (size_t)K * PANEL_BLOCK + 64);
   if (!ap) return -1;
-  for (int m0 = 0; m0 < M; m0 += 64) {
-    int rows = M - m0 < 64 ? M - m0 : 64, mv = (rows + 15) / 16, w = 16 * mv;
+  for (int m0 = 0; m0 < M; m0 += PANEL_BLOCK) {
+    int rows = M - m0 < PANEL_BLOCK ? M - m0 : PANEL_BLOCK, mv = (rows + 15) / 16, w = 16 * mv;
     for (int k = 0; k < K; k++)
       for (int i = 0; i < w; i++) ap[(size_t)k * w + i] = i < rows ? a[(size_t)(m0 + i) * K + k] : 0.0f;
     float *cb = c + (size_t)m0 * ldc;
@@ -229,11 +261,11 @@ static inline uint32_t bf16_bits(float f) {
  * multiply-adds per instruction instead of 16.
  */
 static inline __attribute__((always_inline)) void bf16_panel_tile(const uint32_t *ap, const uint16_t *b, float *c, int rows, int n0, int nb, int K, int ldc, const int MV, const int NB) {
-  __m512 acc[4][12];
+  v16 acc[4][12];
   const uint16_t *br[12];
   for (int j = 0; j < NB; j++) br[j] = b + (size_t)(n0 + (j < nb ? j : 0)) * K;
   for (int v = 0; v < MV; v++)
-    for (int j = 0; j < NB; j++) acc[v][j] = _mm512_setzero_ps();
+    for (int j = 0; j < NB; j++) acc[v][j] = v16_zero();
   for (int k2 = 0; k2 < K / 2; k2++) {
     __m512bh av[4];
     for (int v = 0; v < MV; v++) av[v] = (__m512bh)_mm512_load_si512(ap + (size_t)k2 * 16 * MV + 16 * v);
@@ -608,38 +640,38 @@ void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, 
  * hi (e.g. the rounding error of a square), so callers keep their full precision. Below -87.5 gives 0,
  * above 88.5 infinity.
  */
-static inline __m512 exp_sum512(__m512 hi, __m512 lo) {
-  const __m512 ln2_hi = _mm512_set1_ps(0.693359375f), ln2_lo = _mm512_set1_ps(-2.12194440e-4f);
-  __m512 x = _mm512_add_ps(hi, lo);
-  __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.5f), _CMP_LT_OQ);
-  __mmask16 over = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.5f), _CMP_GT_OQ);
-  hi = _mm512_mask_blend_ps(under | over, hi, _mm512_setzero_ps());
-  lo = _mm512_mask_blend_ps(under | over, lo, _mm512_setzero_ps());
-  x = _mm512_add_ps(hi, lo);
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, ln2_hi, hi);
-  r = _mm512_add_ps(r, lo);
-  r = _mm512_fnmadd_ps(n, ln2_lo, r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  __m512 e = _mm512_scalef_ps(p, n);
-  e = _mm512_mask_blend_ps(under, e, _mm512_setzero_ps());
-  return _mm512_mask_blend_ps(over, e, _mm512_set1_ps(INFINITY));
+static inline v16 exp_sum16(v16 hi, v16 lo) {
+  const v16 ln2_hi = v16_set1(0.693359375f), ln2_lo = v16_set1(-2.12194440e-4f);
+  v16 x = v16_add(hi, lo);
+  v16mask under = v16_lt(x, v16_set1(-87.5f));
+  v16mask over = v16_gt(x, v16_set1(88.5f));
+  hi = v16_blend(v16_or(under, over), hi, v16_zero());
+  lo = v16_blend(v16_or(under, over), lo, v16_zero());
+  x = v16_add(hi, lo);
+  v16 n = v16_round(v16_mul(x, v16_set1(1.44269504088896341f)));
+  v16 r = v16_fnmadd(n, ln2_hi, hi);
+  r = v16_add(r, lo);
+  r = v16_fnmadd(n, ln2_lo, r);
+  v16 p = v16_set1(1.0f / 5040);
+  p = v16_fmadd(p, r, v16_set1(1.0f / 720));
+  p = v16_fmadd(p, r, v16_set1(1.0f / 120));
+  p = v16_fmadd(p, r, v16_set1(1.0f / 24));
+  p = v16_fmadd(p, r, v16_set1(1.0f / 6));
+  p = v16_fmadd(p, r, v16_set1(0.5f));
+  p = v16_fmadd(p, r, v16_set1(1.0f));
+  p = v16_fmadd(p, r, v16_set1(1.0f));
+  v16 e = v16_scale2(p, n);
+  e = v16_blend(under, e, v16_zero());
+  return v16_blend(over, e, v16_set1(INFINITY));
 }
 
 void sv_silu(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = lanes(i, n);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    __m512 e = exp_sum512(_mm512_sub_ps(_mm512_setzero_ps(), v), _mm512_setzero_ps());
-    _mm512_mask_storeu_ps(out + i, m, _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+    int m = lanes(i, n);
+    v16 v = v16_load_n(x + i, m);
+    v16 e = exp_sum16(v16_sub(v16_zero(), v), v16_zero());
+    v16_store_n(out + i, m, v16_div(v, v16_add(v16_set1(1.0f), e)));
   }
 }
 
@@ -691,44 +723,42 @@ void sv_gelu_erf(const float *x, size_t n, float *out) {
                               0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = lanes(i, n);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    __m512 z = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.70710678118654752f));
-    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
-    __m512 p = _mm512_set1_ps(c[9]);
-    for (int j = 8; j >= 0; j--) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c[j]));
+    int m = lanes(i, n);
+    v16 v = v16_load_n(x + i, m);
+    v16 z = v16_mul(v16_abs(v), v16_set1(0.70710678118654752f));
+    v16 t = v16_div(v16_set1(1.0f), v16_fmadd(z, v16_set1(0.5f), v16_set1(1.0f)));
+    v16 p = v16_set1(c[9]);
+    for (int j = 8; j >= 0; j--) p = v16_fmadd(p, t, v16_set1(c[j]));
     /* z² = x²/2 from x itself: rounding z first would cost 1e-5 of relative precision at |x| = 12. */
-    __m512 xx = _mm512_mul_ps(v, v);
-    __m512 zz = _mm512_mul_ps(xx, _mm512_set1_ps(0.5f));
-    __m512 zzLo = _mm512_mul_ps(_mm512_fmsub_ps(v, v, xx), _mm512_set1_ps(0.5f));
-    __m512 e = _mm512_mul_ps(t, exp_sum512(_mm512_sub_ps(_mm512_setzero_ps(), zz), _mm512_sub_ps(p, zzLo)));
-    __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
-    e = _mm512_mask_sub_ps(e, pos, _mm512_set1_ps(2.0f), e);
-    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), e));
+    v16 xx = v16_mul(v, v);
+    v16 zz = v16_mul(xx, v16_set1(0.5f));
+    v16 zzLo = v16_mul(v16_fmsub(v, v, xx), v16_set1(0.5f));
+    v16 e = v16_mul(t, exp_sum16(v16_sub(v16_zero(), zz), v16_sub(p, zzLo)));
+    e = v16_blend(v16_ge(v, v16_zero()), e, v16_sub(v16_set1(2.0f), e));
+    v16_store_n(out + i, m, v16_mul(v16_mul(v16_set1(0.5f), v), e));
   }
 }
 
 /* One row of softmax in place semantics (x may equal out); an all -inf row gives zeros. */
 static void softmax_row(const float *x, float *out, int cols) {
-  __m512 vmax = _mm512_set1_ps(-INFINITY);
-  for (int j = 0; j < cols; j += 16) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), lanes(j, cols), x + j));
-  float max = _mm512_reduce_max_ps(vmax);
+  v16 vmax = v16_set1(-INFINITY);
+  for (int j = 0; j < cols; j += 16) vmax = v16_max(vmax, v16_load_n_or(x + j, lanes(j, cols), -INFINITY));
+  float max = v16_reduce_max(vmax);
   if (max == -INFINITY) {
     memset(out, 0, sizeof(float) * (size_t)cols);
     return;
   }
-  __m512 sum = _mm512_setzero_ps(), vm = _mm512_set1_ps(max);
+  v16 sum = v16_zero(), vm = v16_set1(max);
   for (int j = 0; j < cols; j += 16) {
-    __mmask16 m = lanes(j, cols);
-    __m512 e = exp_sum512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm), _mm512_setzero_ps());
-    e = _mm512_maskz_mov_ps(m, e);
-    _mm512_mask_storeu_ps(out + j, m, e);
-    sum = _mm512_add_ps(sum, e);
+    int m = lanes(j, cols);
+    v16 e = v16_keep_n(exp_sum16(v16_sub(v16_load_n(x + j, m), vm), v16_zero()), m);
+    v16_store_n(out + j, m, e);
+    sum = v16_add(sum, e);
   }
-  __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  v16 inv = v16_set1(1.0f / v16_reduce_add(sum));
   for (int j = 0; j < cols; j += 16) {
-    __mmask16 m = lanes(j, cols);
-    _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, out + j), inv));
+    int m = lanes(j, cols);
+    v16_store_n(out + j, m, v16_mul(v16_load_n(out + j, m), inv));
   }
 }
 
@@ -971,19 +1001,21 @@ double sv_read_bandwidth(size_t bytes, int iters) {
 }
 
 #define PEAK_REPS 20000000L
+/* Independent v16 accumulators: enough to hide the FMA latency, few enough to stay in registers. */
+#define PEAK_CHAINS (V16_REGS * 3 / 8)
 
-/* Register-resident FMAs on every thread (12 independent accumulators hide the FMA latency); *ctx gets the team size. */
+/* Register-resident FMAs on every thread; *ctx gets the team size. */
 static float parallel_fma(void *ctx) {
   float total = 0;
 #pragma omp parallel reduction(+ : total)
   {
 #pragma omp single
     *(int *)ctx = omp_get_num_threads();
-    __m512 acc[12], m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
-    for (int j = 0; j < 12; j++) acc[j] = _mm512_set1_ps((float)j);
+    v16 acc[PEAK_CHAINS], m = v16_set1(0.9999999f), a = v16_set1(1e-7f);
+    for (int j = 0; j < PEAK_CHAINS; j++) acc[j] = v16_set1((float)j);
     for (long r = 0; r < PEAK_REPS; r++)
-      for (int j = 0; j < 12; j++) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
-    for (int j = 0; j < 12; j++) total += _mm512_reduce_add_ps(acc[j]);
+      for (int j = 0; j < PEAK_CHAINS; j++) acc[j] = v16_fmadd(acc[j], m, a);
+    for (int j = 0; j < PEAK_CHAINS; j++) total += v16_reduce_add(acc[j]);
   }
   return total;
 }
@@ -992,5 +1024,5 @@ static float parallel_fma(void *ctx) {
 double sv_peak_gflops(int iters) {
   int threads = 1;
   double seconds = best_seconds(parallel_fma, &threads, iters);
-  return 2.0 * 16 * 12 * PEAK_REPS * threads / seconds / 1e9;
+  return 2.0 * 16 * PEAK_CHAINS * PEAK_REPS * threads / seconds / 1e9;
 }

@@ -31,7 +31,7 @@ export interface KernelsBenchResult {
   blas_gflops: Record<string, number>;
   /** Roofline for each M on this machine: min(peak_gflops, FLOPs / (bytes moved / read_gbps)). */
   bound_gflops: Record<string, number>;
-  /** Measured f32 compute peak: register-resident AVX-512 FMAs on every thread. */
+  /** Measured f32 compute peak: register-resident FMAs (AVX-512, or AVX2) on every thread. */
   peak_gflops: number;
   /** One tiny op (scale of a 1-element tensor) through the tensor API and the addon. */
   call_overhead_us: number;

@@ -10,7 +10,7 @@ export interface NativeAddon extends Omit<Kernels, 'name'> {
   blasSgemmSeconds(M: number, N: number, K: number, iters: number): number;
   /** GB/s of a streaming, multi-threaded sum over `bytes` of memory, best of `iters`. */
   readBandwidth(bytes: number, iters: number): number;
-  /** GFLOP/s of register-resident AVX-512 FMAs on every thread, best of `iters`: the compute peak. */
+  /** GFLOP/s of register-resident FMAs (AVX-512, or AVX2) on every thread, best of `iters`: the compute peak. */
   peakGflops(iters: number): number;
   /** Does nothing: the cost of crossing into the addon. */
   noop(): void;
