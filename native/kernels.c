@@ -141,19 +141,26 @@ static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, i
   }
 }
 #else
-/* The same with half the registers (a v16 takes two): blocks of 4 rows times 1 panel, then 2 × 2 or 1 × 3. */
+/*
+ * The same with half the registers (a v16 takes two): blocks of 6 rows times 1 panel (12 accumulator
+ * registers, the shape of the usual AVX2 sgemm kernel), then 3 × 2, 2 × 3 or 1 × 6 (the weight
+ * vectors are used straight from memory, so only the accumulators and broadcasts need registers).
+ */
 static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
   for (int m0 = 0; m0 < M;) {
     int left = M - m0;
-    if (left >= 3) {
-      int mb = left < 4 ? left : 4;
-      panels_rows(a, bp, c, m0, mb, n, K, ldc, 4, 1);
+    if (left >= 4) {
+      int mb = left < 6 ? left : 6;
+      panels_rows(a, bp, c, m0, mb, n, K, ldc, 6, 1);
       m0 += mb;
+    } else if (left == 3) {
+      panels_rows(a, bp, c, m0, 3, n, K, ldc, 3, 2);
+      m0 += 3;
     } else if (left == 2) {
-      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, 2);
+      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, 3);
       m0 += 2;
     } else {
-      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, 3);
+      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, 6);
       m0 += 1;
     }
   }
@@ -363,13 +370,24 @@ float *sv_pack_panels(const float *b, int N, int K) {
   return bp;
 }
 
+/* Bytes of weight panels one pass over the rows of a works on: they stay in L2 while every row block uses them. */
+#define PANELS_CHUNK_BYTES (128 << 10)
+
+/* panels_matmul_bt over column chunks: with many rows, each chunk's panels are read from memory once, not once per row block. */
+static void panels_matmul_bt_chunked(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
+  int chunk = 16 * (int)(PANELS_CHUNK_BYTES / ((size_t)64 * K));
+  if (chunk < 16) chunk = 16;
+  for (int j0 = 0; j0 < n; j0 += chunk)
+    panels_matmul_bt(a, bp + (size_t)j0 * K, c + j0, M, n - j0 < chunk ? n - j0 : chunk, K, ldc);
+}
+
 /* c[M,N] = a · bᵀ with b given as column panels (panels_matmul_bt); threads split the columns in whole panels. */
 void sv_matmul_panels(const float *a, const float *bp, float *c, int M, int N, int K) {
 #pragma omp parallel if ((double)M * N * K >= PAR_MIN_FLOPS && N >= 64)
   {
     int n0, n1;
     thread_columns(N, &n0, &n1);
-    if (n1 > n0) panels_matmul_bt(a, bp + (size_t)(n0 / 16) * K * 16, c + n0, M, n1 - n0, K, N);
+    if (n1 > n0) panels_matmul_bt_chunked(a, bp + (size_t)(n0 / 16) * K * 16, c + n0, M, n1 - n0, K, N);
   }
 }
 

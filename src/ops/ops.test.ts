@@ -74,13 +74,13 @@ for (const backend of backends) {
     const rand = seededRandom(8);
     const w = new Tensor(randomArray(rand, 37 * 70), [37, 70]);
     const b = new Tensor(randomArray(rand, 37), [37]);
-    const x = new Tensor(randomArray(rand, 40 * 70), [40, 70]);
-    for (const M of [1, 2, 3, 5, 8, 11, 16, 19, 32, 33, 40]) {
+    const x = new Tensor(randomArray(rand, 260 * 70), [260, 70]);
+    for (const M of [1, 2, 3, 5, 8, 11, 16, 19, 32, 33, 40, 64, 200, 256, 257]) {
       const rows = x.slice(0, M);
       const frozen = linear(rows, w, b, { frozen: true });
       assert.ok(relativeError(frozen.data, linear(rows, w, b).data) < 1e-5, `M=${M}`);
-      // Rows 2..32 run on matmulPanels, where each output sums k in order: row 1 of a 2-row product is bit-identical in a 32-row one.
-      if (M >= 2 && M <= 32) assert.deepEqual(frozen.data.subarray(0, 37), linear(x.slice(0, 2), w, b, { frozen: true }).data.subarray(0, 37));
+      // Rows 2..256 run on matmulPanels, where each output sums k in order: row 1 of a 2-row product is bit-identical in a 256-row one.
+      if (M >= 2 && M <= 256) assert.deepEqual(frozen.data.subarray(0, 37), linear(x.slice(0, 2), w, b, { frozen: true }).data.subarray(0, 37));
     }
     // The bf16 rows and the f32 rows after them split one product as before.
     const mixed = linear(x.slice(0, 10), w, b, { bf16Rows: 4, frozen: true });

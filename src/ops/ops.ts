@@ -27,12 +27,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export interface LinearOptions {
   /** The first rows of x multiplied in bf16 (kernels.matmulBf16) against a bf16 copy of w. */
   bf16Rows?: number;
-  /** w is an inference weight: 2..32 f32 rows run on matmulPanels against a panel copy of w. */
+  /** w is an inference weight: 2..256 f32 rows run on matmulPanels against a panel copy of w. */
   frozen?: boolean;
 }
 
-/** Rows a product may have to run on kernels.matmulPanels: a verify tree or a draft round. */
-const PANEL_ROWS = { min: 2, max: 32 };
+/**
+ * Rows a product may have to run on kernels.matmulPanels: a verify tree, a draft round, and in f32 a
+ * prefill or a ViT's patches (whole register tiles of rows, where matmul's packed blocks of 16 or 64
+ * rows carry padding rows on a 36-token prefill). Past 256 rows gemm's blocking wins.
+ */
+const PANEL_ROWS = { min: 2, max: 256 };
 
 /**
  * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The copies
