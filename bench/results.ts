@@ -1,11 +1,11 @@
 /**
  * The full table: the default model (or --model/--draft) on all four suites, 10 tasks x --trials
- * initial states, with ar, strict, relaxed:9 and relaxed:9+prior; writes docs/results.md (command, machine, commit,
- * numbers, the issue's targets checked) and the HTML report under docs/results/. Resumable: the
- * episode log lives in runs/results/episodes.jsonl, so after a kill the same command continues.
- * Hours of work: run it in the background.
+ * initial states, with ar, strict, relaxed:9 and relaxed:9+prior; writes docs/NAME.md (command, machine, commit,
+ * numbers, the issue's targets checked) and the HTML report under docs/NAME/, NAME being --name
+ * (default results). Resumable: the episode log lives in runs/NAME/episodes.jsonl, so after a kill
+ * the same command continues. Hours of work: run it in the background.
  *
- * Usage: npx tsc -p . && nohup node dist/bench/results.js [--trials 10] [--workers 2]
+ * Usage: npx tsc -p . && nohup node dist/bench/results.js [--trials 10] [--workers 2] [--name results]
  *          [--model DIR --draft DIR] [--decoders ar,strict,relaxed:9,relaxed:9+prior] > runs/results.log 2>&1 &
  */
 import { execSync } from 'node:child_process';
@@ -25,8 +25,10 @@ if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must b
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const draft = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
 const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior'));
+const name = benchOption('name', 'results');
+if (!/^[\w.-]+$/.test(name)) throw new Error('--name must be a plain file name (letters, digits, . _ -)');
 
-mkdirSync('runs/results', { recursive: true });
+mkdirSync(`runs/${name}`, { recursive: true });
 const command = `node dist/bench/results.js ${args.join(' ')}`.trim();
 const started = new Date().toISOString();
 // Read before the hours of evaluation: the code that runs is the code checked out now.
@@ -36,7 +38,7 @@ try {
 } catch {
   // not a git checkout: the commit stays unknown
 }
-const { rows } = await evaluate({ model, draft, suites: [...SUITES], decoders, trials, tasks: 10, workers, log: 'runs/results/episodes.jsonl', json: 'runs/results/summary.json', report: 'docs/results', gifs: 2, command });
+const { rows } = await evaluate({ model, draft, suites: [...SUITES], decoders, trials, tasks: 10, workers, log: `runs/${name}/episodes.jsonl`, json: `runs/${name}/summary.json`, report: `docs/${name}`, gifs: 2, command });
 
 const get = (suite: string, decoder: string) => rows.find((r) => r.suite === suite && r.decoder === decoder);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -56,7 +58,7 @@ if (strict) {
   const perSuite = SUITES.map((s) => get(s, strict)).filter((r): r is DecoderSummary => !!r);
   checks.push(`- strict speedup > 1.0x on every suite: ${perSuite.map((r) => `${r.suite} ${r.speedup.toFixed(2)}x`).join(', ')} -> ${perSuite.every((r) => r.speedup > 1) ? 'met' : 'NOT met'}`);
 }
-const md = `# Results: the full table
+const md = `# Results: ${trials === 10 ? 'the full table' : `${trials} initial states per task`}
 
 Produced by \`${command}\` (started ${started}, commit ${commit}).
 Machine: ${machineLine()}; ${workers} worker process(es), each on one thread (OMP_NUM_THREADS=1), so latencies are one-core latencies.
@@ -73,8 +75,8 @@ Action error vs ar: mean |a - a_ar| of the normalized actions ([-1, 1]) on the s
 
 ${checks.join('\n')}
 
-Charts and episode GIFs: [docs/results/index.html](results/index.html).
+Charts and episode GIFs: [docs/${name}/index.html](${name}/index.html).
 `;
-writeFileSync('docs/results.md.tmp', md);
-renameSync('docs/results.md.tmp', 'docs/results.md');
-console.log('wrote docs/results.md');
+writeFileSync(`docs/${name}.md.tmp`, md);
+renameSync(`docs/${name}.md.tmp`, `docs/${name}.md`);
+console.log(`wrote docs/${name}.md`);

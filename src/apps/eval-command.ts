@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
 import { SUITES, type SuiteName } from '../sim/index.js';
+import { vectorIsa } from '../ops/index.js';
 import { randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { duration, parseSuites, positiveInt } from './cli-args.js';
 import { EpisodeRunner, evalJobs, runEvaluation, type EpisodeRecord } from './eval.js';
@@ -51,7 +52,7 @@ function progress(): (e: EpisodeRecord, done: number, total: number) => void {
 }
 
 export function machineLine(): string {
-  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${cpus()[0]?.model ?? 'unknown CPU'} (${vectorIsa()}), ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }
 
 /** Runs an evaluation, prints the table, writes the JSON summary and the HTML report as asked. */

@@ -1,7 +1,7 @@
 export { Tensor, shapeSize } from './tensor.js';
 export type { Kernels } from './kernels.js';
 export { referenceKernels } from './reference.js';
-export { loadNative, nativeKernels, type NativeAddon, type NativeLoad } from './native.js';
+export { loadNative, nativeKernels, vectorIsa, type NativeAddon, type NativeLoad } from './native.js';
 export { kernels, useBackend, profileKernels, type BackendName } from './backend.js';
 export * from './ops.js';
 export * from './storage.js';

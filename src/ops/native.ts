@@ -42,6 +42,13 @@ function chooseCoreType(): Pick<NativeLoad, 'coreType' | 'coreTypeSource'> {
   return { coreType: undefined, coreTypeSource: 'none' };
 }
 
+/** The vector instructions the native kernels use on this CPU (native/vec16.h), for reports. */
+export function vectorIsa(): string {
+  const f = cpuFlags();
+  if (f.has('avx512f')) return f.has('avx512_bf16') ? 'AVX-512 with BF16' : 'AVX-512';
+  return f.has('avx2') && f.has('fma') ? 'AVX2' : 'no AVX2';
+}
+
 function cpuFlags(): Set<string> {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
