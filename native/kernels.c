@@ -119,53 +119,38 @@ static inline __attribute__((always_inline)) void panels_rows(const float *a, co
   for (int p0 = 0; p0 < np; p0 += NB) panels_tile(a, bp, c, m0, mb, p0, np, n, K, ldc, MR, NB);
 }
 
+/*
+ * Register tiles of panels_matmul_bt, MR rows × NB panels, by how many rows are left. With 32
+ * registers: 8 × 3 (from 5 rows), 4 × 6, 2 × 12, 1 × 16. With 16, where a v16 takes two, 6 × 1 (from
+ * 4 rows; 12 accumulator registers, the shape of the usual AVX2 sgemm kernel), 3 × 2, 2 × 3, 1 × 6:
+ * weight vectors are used straight from memory, so only accumulators and broadcasts need registers.
+ */
 #if V16_REGS >= 32
-/* Columns [0, n) of c (row stride ldc) = a[M,K] · bᵀ from b's panels: blocks of 8 rows, then 4, 2 or 1. */
+enum { PANELS_BIG_FROM = 5, PANELS_BIG_MR = 8, PANELS_BIG_NB = 3, PANELS_MID_MR = 4, PANELS_MID_NB = 6, PANELS_TWO_NB = 12, PANELS_ONE_NB = 16 };
+#else
+enum { PANELS_BIG_FROM = 4, PANELS_BIG_MR = 6, PANELS_BIG_NB = 1, PANELS_MID_MR = 3, PANELS_MID_NB = 2, PANELS_TWO_NB = 3, PANELS_ONE_NB = 6 };
+#endif
+
+/* Columns [0, n) of c (row stride ldc) = a[M,K] · bᵀ from b's panels, in blocks of rows. */
 static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
   for (int m0 = 0; m0 < M;) {
     int left = M - m0;
-    if (left >= 5) {
-      int mb = left < 8 ? left : 8;
-      panels_rows(a, bp, c, m0, mb, n, K, ldc, 8, 3);
+    if (left >= PANELS_BIG_FROM) {
+      int mb = left < PANELS_BIG_MR ? left : PANELS_BIG_MR;
+      panels_rows(a, bp, c, m0, mb, n, K, ldc, PANELS_BIG_MR, PANELS_BIG_NB);
       m0 += mb;
     } else if (left >= 3) {
-      panels_rows(a, bp, c, m0, left, n, K, ldc, 4, 6);
+      panels_rows(a, bp, c, m0, left, n, K, ldc, PANELS_MID_MR, PANELS_MID_NB);
       m0 += left;
     } else if (left == 2) {
-      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, 12);
+      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, PANELS_TWO_NB);
       m0 += 2;
     } else {
-      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, 16);
+      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, PANELS_ONE_NB);
       m0 += 1;
     }
   }
 }
-#else
-/*
- * The same with half the registers (a v16 takes two): blocks of 6 rows times 1 panel (12 accumulator
- * registers, the shape of the usual AVX2 sgemm kernel), then 3 × 2, 2 × 3 or 1 × 6 (the weight
- * vectors are used straight from memory, so only the accumulators and broadcasts need registers).
- */
-static void panels_matmul_bt(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
-  for (int m0 = 0; m0 < M;) {
-    int left = M - m0;
-    if (left >= 4) {
-      int mb = left < 6 ? left : 6;
-      panels_rows(a, bp, c, m0, mb, n, K, ldc, 6, 1);
-      m0 += mb;
-    } else if (left == 3) {
-      panels_rows(a, bp, c, m0, 3, n, K, ldc, 3, 2);
-      m0 += 3;
-    } else if (left == 2) {
-      panels_rows(a, bp, c, m0, 2, n, K, ldc, 2, 3);
-      m0 += 2;
-    } else {
-      panels_rows(a, bp, c, m0, 1, n, K, ldc, 1, 6);
-      m0 += 1;
-    }
-  }
-}
-#endif
 
 /* From SKINNY_MAX_M + 1 up to this many rows, a · bᵀ runs on panel_matmul_bt (measured faster than OpenBLAS there). */
 #define PANEL_MAX_M 256
