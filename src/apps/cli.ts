@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { bf16ByDefault, decodePng, VlaPolicy, writeTinyCheckpoint } from '../model/index.js';
-import { kernels, loadNative } from '../ops/index.js';
+import { kernels, loadNative, vectorIsa } from '../ops/index.js';
 import { createDecoder, loadDraftHead, randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { formatDecodeBench, runDecodeBench } from './bench-decode.js';
 import { formatForwardBench, runForwardBench } from './bench-forward.js';
@@ -21,7 +21,7 @@ program
 
 program
   .command('info')
-  .description('Show the compute engine in use: native addon or TypeScript reference, OpenBLAS core type and threads, and whether the image and prompt run in bf16 (SPEC_VLA_BF16).')
+  .description('Show the compute engine in use: native addon or TypeScript reference, the CPU\'s vector instructions, OpenBLAS core type and threads, and whether the image and prompt run in bf16 (SPEC_VLA_BF16).')
   .option('--json', 'print JSON')
   .action((opts: { json?: boolean }) => {
     const load = loadNative();
@@ -29,6 +29,7 @@ program
     const info = {
       backend: kernels().name,
       native_error: load.error ?? null,
+      vector_isa: vectorIsa(),
       blas_core: blas?.core ?? null,
       blas_core_source: load.coreTypeSource,
       threads: blas?.threads ?? null,
