@@ -194,6 +194,28 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('the vectorized exponential at the ends of its range (2^-126 to 2^128 before the scale)', () => {
+    // silu(v) = v / (1 + e^-v) takes e^88.5 at v = -88.5, and softmax of [0, -d] takes e^-d down to the
+    // smallest normal float (d = 87.3). Past those ends the kernels may give zero: silu's tail past
+    // v = -88.5 (where e^-v is taken as infinite) and softmax results that are not normal floats.
+    const x = new Float32Array(4001);
+    for (let i = 0; i < x.length; i++) x[i] = -100 + (200 * i) / (x.length - 1);
+    const near = (name: string, got: number, want: number, slack: number) =>
+      assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want) + slack, `${name}: ${got} vs ${want}`);
+    const s1 = new Float32Array(x.length);
+    const s2 = new Float32Array(x.length);
+    ref.silu(x, s1);
+    nat.silu(x, s2);
+    for (let i = 0; i < x.length; i++) near(`silu(${x[i]})`, s2[i]!, s1[i]!, x[i]! < -88.5 ? 1e-36 : 0);
+    const rows = new Float32Array(2 * x.length);
+    for (let i = 0; i < x.length; i++) rows[2 * i + 1] = -Math.abs(x[i]!);
+    const p1 = new Float32Array(rows.length);
+    const p2 = new Float32Array(rows.length);
+    ref.softmax(rows, p1, x.length, 2);
+    nat.softmax(rows, p2, x.length, 2);
+    for (let i = 0; i < rows.length; i++) near(`softmax [0, ${rows[i | 1]}]`, p2[i]!, p1[i]!, 1.2e-38);
+  });
+
   test('activation gradients over a wide range', () => {
     const x = new Float32Array(100_003);
     for (let i = 0; i < x.length; i++) x[i] = -12 + (24 * i) / x.length;
