@@ -122,13 +122,13 @@ static inline __attribute__((always_inline)) void panels_rows(const float *a, co
 /*
  * Register tiles of panels_matmul_bt, MR rows × NB panels, by how many rows are left. With 32
  * registers: 8 × 3 (from 5 rows), 4 × 6, 2 × 12, 1 × 16. With 16, where a v16 takes two, 6 × 1 (from
- * 4 rows; 12 accumulator registers, the shape of the usual AVX2 sgemm kernel), 3 × 2, 2 × 3, 1 × 6:
+ * 4 rows; 12 accumulator registers, the shape of the usual AVX2 sgemm kernel), 3 × 2, 2 × 3, 1 × 3:
  * weight vectors are used straight from memory, so only accumulators and broadcasts need registers.
  */
 #if V16_REGS >= 32
 enum { PANELS_BIG_FROM = 5, PANELS_BIG_MR = 8, PANELS_BIG_NB = 3, PANELS_MID_MR = 4, PANELS_MID_NB = 6, PANELS_TWO_NB = 12, PANELS_ONE_NB = 16 };
 #else
-enum { PANELS_BIG_FROM = 4, PANELS_BIG_MR = 6, PANELS_BIG_NB = 1, PANELS_MID_MR = 3, PANELS_MID_NB = 2, PANELS_TWO_NB = 3, PANELS_ONE_NB = 6 };
+enum { PANELS_BIG_FROM = 4, PANELS_BIG_MR = 6, PANELS_BIG_NB = 1, PANELS_MID_MR = 3, PANELS_MID_NB = 2, PANELS_TWO_NB = 3, PANELS_ONE_NB = 3 };
 #endif
 
 /* Columns [0, n) of c (row stride ldc) = a[M,K] · bᵀ from b's panels, in blocks of rows. */

@@ -21,7 +21,7 @@ export interface KernelsBenchResult {
   gemm_gflops: Record<string, number>;
   /** The same product with every row in bf16 (linear's bf16Rows = M; kernels.matmulBf16), best run, per M. */
   bf16_gflops: Record<string, number>;
-  /** The same product against a frozen weight (linear's `frozen`: 2..256 rows on kernels.matmulPanels), best run, per M. */
+  /** The same product against a frozen weight (linear's `frozen`: 1..256 rows on kernels.matmulPanels), best run, per M. */
   panels_gflops: Record<string, number>;
   /** Whether matmulBf16 runs on bf16 dot-product instructions here (else a slow plain loop). */
   fast_bf16: boolean;
@@ -172,7 +172,7 @@ export function formatKernelsBench(r: KernelsBenchResult): string {
     lines.push(`${M.padStart(4)} | ${lib.toFixed(1).padStart(15)} | ${direct.toFixed(1).padStart(18)} | ${((100 * lib) / direct).toFixed(0).padStart(13)}% | ${r.bound_gflops[M]!.toFixed(0).padStart(14)} | ${r.cost_vs_m1[M]!.toFixed(2).padStart(10)}x | ${frozen.toFixed(1).padStart(14)} | ${frozenCost.toFixed(2).padStart(17)}x | ${bf16}`);
   }
   lines.push(`(K = N = 4096; bound = min(${r.peak_gflops.toFixed(0)} GFLOP/s measured compute peak, FLOPs / (bytes moved / read bandwidth)))`);
-  lines.push('(frozen: an inference weight, whose 2..256-row products run on a column-panel copy of it; M = 1 stays on GEMV)');
+  lines.push('(frozen: an inference weight, whose 1..256-row products run on a column-panel copy of it)');
   lines.push(r.fast_bf16 ? `(bf16: every row rounded to bf16 against a bf16 copy of the weight, f32 sums; its compute bound is twice the f32 peak, ${(2 * r.peak_gflops).toFixed(0)} GFLOP/s, as vdpbf16ps does two multiply-adds per lane)` : '(bf16: no AVX512_BF16 here, so spec-vla keeps the image and prompt in f32)');
   lines.push('', `per-call overhead: ${r.call_overhead_us.toFixed(2)} us for a tiny op through the tensor API, ${r.addon_call_us.toFixed(3)} us for an empty addon call`);
   return lines.join('\n');

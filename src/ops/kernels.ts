@@ -30,7 +30,7 @@ export interface Kernels {
    * horizontal sum per output. Each output sums k in order, so a row's result does not depend on M.
    */
   matmulPanels(a: Float32Array, panels: Float32Array, c: Float32Array, M: number, N: number, K: number): void;
-  /** Whether matmulPanels beats matmul on 2..256 rows (the native kernel); if not, linear keeps matmul. */
+  /** Whether matmulPanels beats matmul on 1..256 rows (the native kernel); if not, linear keeps matmul. */
   readonly fastPanels: boolean;
 
   /**

@@ -27,16 +27,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export interface LinearOptions {
   /** The first rows of x multiplied in bf16 (kernels.matmulBf16) against a bf16 copy of w. */
   bf16Rows?: number;
-  /** w is an inference weight: 2..256 f32 rows run on matmulPanels against a panel copy of w. */
+  /** w is an inference weight: 1..256 f32 rows run on matmulPanels against a panel copy of w. */
   frozen?: boolean;
 }
 
 /**
- * Rows a product may have to run on kernels.matmulPanels: a verify tree, a draft round, and in f32 a
- * prefill or a ViT's patches (whole register tiles of rows, where matmul's packed blocks of 16 or 64
- * rows carry padding rows on a 36-token prefill). Past 256 rows gemm's blocking wins.
+ * Rows a product may have to run on kernels.matmulPanels: a decode step (one row: on the default
+ * decoder's 256-wide weights twice as fast as OpenBLAS's sgemv, whose per-call cost dominates there),
+ * a verify tree, a draft round, and in f32 a prefill or a ViT's patches (whole register tiles of rows,
+ * where matmul's packed blocks of 16 or 64 rows carry padding rows on a 36-token prefill). Past 256
+ * rows gemm's blocking wins. One kernel for every row count also means a decode step's logits are
+ * bit-identical to the same token's row in a verify forward.
  */
-const PANEL_ROWS = { min: 2, max: 256 };
+const PANEL_ROWS = { min: 1, max: 256 };
 
 /**
  * A linear layer: x[..., K] · w[N, K]ᵀ (+ bias[N]) -> [..., N] (PyTorch's weight layout). The copies
