@@ -1,7 +1,9 @@
 /*
- * The native kernels. Matrix products go to OpenBLAS (cblas_sgemm / cblas_sgemv); everything else is
- * plain C loops that the compiler vectorizes, split over threads with OpenMP once the work is large
- * enough to pay for the fork (decode-sized rows stay on one thread).
+ * The native kernels. Matrix products of up to 256 rows run on register-tiled kernels written in the
+ * 16-lane vector type of vec16.h (AVX-512 or AVX2), larger ones on OpenBLAS (cblas_sgemm); the
+ * exponential-based activations and softmax use vec16 too, and the rest are plain C loops that the
+ * compiler vectorizes. Work is split over threads with OpenMP once it is large enough to pay for the
+ * fork (decode-sized rows stay on one thread).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels.h"
