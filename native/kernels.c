@@ -1,6 +1,7 @@
 /*
  * The native kernels. Matrix products of up to 256 rows run on register-tiled kernels written in the
- * 16-lane vector type of vec16.h (AVX-512 or AVX2), larger ones on OpenBLAS (cblas_sgemm); the
+ * 16-lane vector type of vec16.h (AVX-512 or AVX2); OpenBLAS takes larger ones (cblas_sgemm), one
+ * row by a weight in training (cblas_sgemv) and attention's per-head products; the
  * exponential-based activations and softmax use vec16 too, and the rest are plain C loops that the
  * compiler vectorizes. Work is split over threads with OpenMP once it is large enough to pay for the
  * fork (decode-sized rows stay on one thread).
