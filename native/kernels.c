@@ -361,10 +361,16 @@ float *sv_pack_panels(const float *b, int N, int K) {
 /* Bytes of weight panels one pass over the rows of a works on: they stay in L2 while every row block uses them. */
 #define PANELS_CHUNK_BYTES (128 << 10)
 
-/* panels_matmul_bt over column chunks: with many rows, each chunk's panels are read from memory once, not once per row block. */
+/*
+ * panels_matmul_bt over column chunks when there is more than one block of rows: each chunk's panels
+ * are read from memory once, not once per row block. A chunk holds whole tiles (at least four), so
+ * large K gives chunks past L2 rather than tiles with panels left empty; one block of rows (a decode
+ * step, a small tree) streams every panel once anyway and is not split.
+ */
 static void panels_matmul_bt_chunked(const float *a, const float *bp, float *c, int M, int n, int K, int ldc) {
-  int chunk = 16 * (int)(PANELS_CHUNK_BYTES / ((size_t)64 * K));
-  if (chunk < 16) chunk = 16;
+  int tiles = (int)(PANELS_CHUNK_BYTES / ((size_t)64 * K * PANELS_BIG_NB));
+  int chunk = 16 * PANELS_BIG_NB * (tiles > 4 ? tiles : 4);
+  if (M <= PANELS_BIG_MR) chunk = n;
   for (int j0 = 0; j0 < n; j0 += chunk)
     panels_matmul_bt(a, bp + (size_t)j0 * K, c + j0, M, n - j0 < chunk ? n - j0 : chunk, K, ldc);
 }
