@@ -69,11 +69,12 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
-  test('packPanels and matmulPanels: the layout bit-exact, products of a few rows over odd N and K', () => {
+  test('packPanels and matmulPanels: the layout bit-exact, products of a few rows over odd N and K, column chunks', () => {
     for (let trial = 0; trial < 40; trial++) {
       const M = randomInt(rand, 1, 40);
       const N = trial % 4 === 0 ? randomInt(rand, 1, 20) : randomInt(rand, 1, 300);
-      const K = randomInt(rand, 1, 300);
+      // Some large K, where a chunk of columns is held to whole tiles rather than to L2's size.
+      const K = trial % 5 === 1 ? randomInt(rand, 1000, 3000) : randomInt(rand, 1, 300);
       const a = randomArray(rand, M * K);
       const b = randomArray(rand, N * K);
       const p1 = ref.packPanels(b, N, K);
