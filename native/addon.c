@@ -279,6 +279,14 @@ static napi_value unary(napi_env env, napi_callback_info info, const char *FN, v
   return NULL;
 }
 static napi_value Silu(napi_env env, napi_callback_info info) { return unary(env, info, "silu", sv_silu); }
+static napi_value Swiglu(napi_env env, napi_callback_info info) {
+  const char *FN = "swiglu";
+  ARGS(3);
+  F32(0, gate); F32(1, up); F32(2, out);
+  NEED(up.length, gate.length, "up"); NEED(out.length, gate.length, "out");
+  sv_swiglu(gate.data, up.data, gate.length, out.data);
+  return NULL;
+}
 static napi_value GeluTanh(napi_env env, napi_callback_info info) { return unary(env, info, "geluTanh", sv_gelu_tanh); }
 static napi_value GeluErf(napi_env env, napi_callback_info info) { return unary(env, info, "geluErf", sv_gelu_erf); }
 
@@ -471,7 +479,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FUNC("mul", Mul),             FUNC("scale", Scale),
       FUNC("rmsNorm", RmsNorm),     FUNC("layerNorm", LayerNorm),
       FUNC("rmsNormGrad", RmsNormGrad), FUNC("layerNormGrad", LayerNormGrad),
-      FUNC("rope", Rope),           FUNC("silu", Silu),
+      FUNC("rope", Rope),           FUNC("silu", Silu),           FUNC("swiglu", Swiglu),
       FUNC("geluTanh", GeluTanh),   FUNC("geluErf", GeluErf),
       FUNC("siluGrad", SiluGrad),   FUNC("geluTanhGrad", GeluTanhGrad),
       FUNC("geluErfGrad", GeluErfGrad),

@@ -18,6 +18,7 @@ void sv_rms_norm(const float *x, const float *w, float *out, int rows, int cols,
 void sv_layer_norm(const float *x, const float *w, const float *b, float *out, int rows, int cols, float eps);
 void sv_rope(const float *x, const int32_t *pos, float *out, int T, int nHeads, int headDim, double theta);
 void sv_silu(const float *x, size_t n, float *out);
+void sv_swiglu(const float *gate, const float *up, size_t n, float *out);
 void sv_gelu_tanh(const float *x, size_t n, float *out);
 void sv_gelu_erf(const float *x, size_t n, float *out);
 void sv_rms_norm_grad(const float *x, const float *w, const float *g, float *dx, float *dw, int rows, int cols, float eps);

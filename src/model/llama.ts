@@ -1,4 +1,4 @@
-import { add, attention, embedding, linear, mul, rmsNorm, rope, silu, Tensor } from '../ops/index.js';
+import { add, attention, embedding, linear, rmsNorm, rope, swiglu, Tensor } from '../ops/index.js';
 import type { KvCache } from './kv-cache.js';
 
 /** Sizes of a Llama decoder (Hugging Face LlamaConfig names in comments). */
@@ -71,7 +71,7 @@ export class LlamaLayer {
     const { k, v } = cache.view(layer, x.rows);
     const x1 = add(x, proj(attention(q, k, v, mask, { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads }), w.o));
     const h2 = rmsNorm(x1, w.postNorm, cfg.eps);
-    return add(x1, proj(mul(silu(proj(h2, w.gate)), proj(h2, w.up)), w.down));
+    return add(x1, proj(swiglu(proj(h2, w.gate), proj(h2, w.up)), w.down));
   }
 }
 

@@ -195,6 +195,28 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     }
   });
 
+  test('swiglu equals silu then mul bit for bit, and the reference', () => {
+    const n = 40_003;
+    const gate = new Float32Array(n);
+    for (let i = 0; i < n; i++) gate[i] = -95 + (190 * i) / n;
+    const up = randomArray(rand, n, 3);
+    for (const k of [nat, ref]) {
+      const s = new Float32Array(n);
+      const want = new Float32Array(n);
+      k.silu(gate, s);
+      k.mul(s, up, want);
+      const got = new Float32Array(n);
+      k.swiglu(gate, up, got);
+      assert.deepEqual(got, want, `${k.name}: swiglu differs from silu then mul`);
+    }
+    const o1 = new Float32Array(n);
+    const o2 = new Float32Array(n);
+    ref.swiglu(gate, up, o1);
+    nat.swiglu(gate, up, o2);
+    close('swiglu', o2, o1);
+    assert.throws(() => nat.swiglu(gate, up.subarray(1), o2), /up holds/);
+  });
+
   test('the vectorized exponential at the ends of its range (2^-126 to 2^128 before the scale)', () => {
     // silu(v) = v / (1 + e^-v) takes e^88.5 at v = -88.5, and softmax of [0, -d] takes e^-d down to the
     // smallest normal float (d = 87.3). Past those ends the kernels may give zero: silu's tail past

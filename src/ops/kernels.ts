@@ -66,6 +66,8 @@ export interface Kernels {
   rope(x: Float32Array, positions: Int32Array, out: Float32Array, T: number, nHeads: number, headDim: number, theta: number): void;
 
   silu(x: Float32Array, out: Float32Array): void;
+  /** SwiGLU's gate: out = silu(gate) · up, each product rounded as silu followed by mul would round it. */
+  swiglu(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   /** GELU with the tanh approximation (gelu_pytorch_tanh). */
   geluTanh(x: Float32Array, out: Float32Array): void;
   /** Exact GELU, 0.5·x·erfc(-x/√2). */

@@ -18,7 +18,7 @@ function dims(t: Tensor): string {
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.rank !== 2 || a.cols !== b.shape[0]) fail('matmul', `cannot multiply ${dims(a)} by ${dims(b)}`);
   const N = b.shape[1]!;
-  const out = Tensor.zeros([...a.shape.slice(0, -1), N]);
+  const out = Tensor.empty([...a.shape.slice(0, -1), N]);
   kernels().matmul(a.data, b.data, out.data, a.rows, N, a.cols, false);
   return out;
 }
@@ -51,7 +51,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor, opts: LinearOptions 
   const N = w.shape[0]!;
   const K = x.cols;
   const M = x.rows;
-  const out = Tensor.zeros([...x.shape.slice(0, -1), N]);
+  const out = Tensor.empty([...x.shape.slice(0, -1), N]);
   const low = Math.min(Math.max(opts.bf16Rows ?? 0, 0), M);
   if (low > 0) kernels().matmulBf16(x.data.subarray(0, low * K), bf16Copy(w), out.data.subarray(0, low * N), low, N, K);
   const rows = M - low;
@@ -116,7 +116,7 @@ export function resample(x: Tensor, axis: 0 | 1, t: ResampleTaps): Tensor {
   const m = t.first.length;
   if (t.weights.length !== m * t.taps) fail('resample', `${t.weights.length} weights for ${m} samples of ${t.taps} taps`);
   if (t.first.some((f) => f < 0 || f + t.taps > n)) fail('resample', `a tap window reaches past the ${n} input samples`);
-  const out = Tensor.zeros(axis === 0 ? [m, W, 3] : [H, m, 3]);
+  const out = Tensor.empty(axis === 0 ? [m, W, 3] : [H, m, 3]);
   if (axis === 0) kernels().resample(x.data, out.data, W, 3, 3, 3 * W, 3 * W, t.first, t.weights, t.taps);
   else kernels().resample(x.data, out.data, H, 3 * W, 3 * m, 3, 3, t.first, t.weights, t.taps);
   return out;
@@ -125,7 +125,7 @@ export function resample(x: Tensor, axis: 0 | 1, t: ResampleTaps): Tensor {
 /** a + b, where b's shape is a trailing part of a's (a bias row, or the same shape). */
 export function add(a: Tensor, b: Tensor): Tensor {
   broadcastCheck('add', a, b);
-  const out = Tensor.zeros(a.shape);
+  const out = Tensor.empty(a.shape);
   kernels().add(a.data, b.data, out.data);
   return out;
 }
@@ -133,27 +133,27 @@ export function add(a: Tensor, b: Tensor): Tensor {
 /** a * b elementwise, with add's broadcasting. */
 export function mul(a: Tensor, b: Tensor): Tensor {
   broadcastCheck('mul', a, b);
-  const out = Tensor.zeros(a.shape);
+  const out = Tensor.empty(a.shape);
   kernels().mul(a.data, b.data, out.data);
   return out;
 }
 
 export function scale(a: Tensor, s: number): Tensor {
-  const out = Tensor.zeros(a.shape);
+  const out = Tensor.empty(a.shape);
   kernels().scale(a.data, s, out.data);
   return out;
 }
 
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
   if (w.size !== x.cols) fail('rmsNorm', `weight ${dims(w)} does not match input ${dims(x)}`);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels().rmsNorm(x.data, w.data, out.data, x.rows, x.cols, eps);
   return out;
 }
 
 export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
   if (w.size !== x.cols || b.size !== x.cols) fail('layerNorm', `weight ${dims(w)} / bias ${dims(b)} do not match input ${dims(x)}`);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels().layerNorm(x.data, w.data, b.data, out.data, x.rows, x.cols, eps);
   return out;
 }
@@ -162,20 +162,28 @@ export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor 
 export function rope(x: Tensor, positions: Int32Array, headDim: number, theta: number): Tensor {
   if (headDim % 2 !== 0 || x.cols % headDim !== 0) fail('rope', `width ${x.cols} is not a multiple of an even head size ${headDim}`);
   if (positions.length !== x.rows) fail('rope', `${positions.length} positions for ${x.rows} tokens`);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels().rope(x.data, positions, out.data, x.rows, x.cols / headDim, headDim, theta);
   return out;
 }
 
 export function silu(x: Tensor): Tensor {
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels().silu(x.data, out.data);
+  return out;
+}
+
+/** silu(gate) · up (a Llama MLP's gate) in one pass: the same values as mul(silu(gate), up). */
+export function swiglu(gate: Tensor, up: Tensor): Tensor {
+  if (gate.size !== up.size || gate.cols !== up.cols) fail('swiglu', `gate ${dims(gate)} and up ${dims(up)} differ`);
+  const out = Tensor.empty(gate.shape);
+  kernels().swiglu(gate.data, up.data, out.data);
   return out;
 }
 
 /** GELU: 'erf' is exact (nn.GELU()), 'tanh' the approximation (gelu_pytorch_tanh). */
 export function gelu(x: Tensor, kind: 'erf' | 'tanh' = 'erf'): Tensor {
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   if (kind === 'tanh') kernels().geluTanh(x.data, out.data);
   else kernels().geluErf(x.data, out.data);
   return out;
@@ -183,7 +191,7 @@ export function gelu(x: Tensor, kind: 'erf' | 'tanh' = 'erf'): Tensor {
 
 /** Softmax over the last axis; all -Infinity rows become zeros. */
 export function softmax(x: Tensor): Tensor {
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   kernels().softmax(x.data, out.data, x.rows, x.cols);
   return out;
 }
@@ -208,7 +216,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
     fail('attention', `k ${dims(k)} / v ${dims(v)} do not fit ${nKvHeads} kv heads of size ${headDim}`);
   }
   if (mask && (mask.rows !== T || mask.cols !== S)) fail('attention', `mask ${dims(mask)} is not [${T}, ${S}]`);
-  const out = Tensor.zeros(q.shape);
+  const out = Tensor.empty(q.shape);
   kernels().attention(q.data, k.data, v.data, mask?.data ?? null, out.data, T, S, nHeads, nKvHeads, headDim);
   return out;
 }
@@ -218,7 +226,7 @@ export function embedding(table: Tensor, ids: ArrayLike<number>): Tensor {
   const V = table.shape[0]!;
   const idx = Int32Array.from(ids);
   for (const id of idx) if (id < 0 || id >= V) fail('embedding', `token id ${id} outside vocabulary of ${V}`);
-  const out = Tensor.zeros([idx.length, table.cols]);
+  const out = Tensor.empty([idx.length, table.cols]);
   kernels().embedding(table.data, idx, out.data, table.cols);
   return out;
 }
@@ -244,7 +252,7 @@ export function topK(x: Tensor | Float32Array, k: number): { indices: Int32Array
 export function concatRows(parts: readonly Tensor[]): Tensor {
   const cols = parts[0]?.cols ?? 0;
   if (parts.some((p) => p.cols !== cols)) fail('concatRows', `widths differ: ${parts.map(dims).join(' ')}`);
-  const out = Tensor.zeros([parts.reduce((n, p) => n + p.rows, 0), cols]);
+  const out = Tensor.empty([parts.reduce((n, p) => n + p.rows, 0), cols]);
   let at = 0;
   for (const p of parts) {
     out.data.set(p.data, at);
@@ -256,7 +264,7 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
 /** Side by side: [a | b] for tensors with the same number of rows (fusing two feature sets). */
 export function concatColumns(a: Tensor, b: Tensor): Tensor {
   if (a.rows !== b.rows) fail('concatColumns', `${dims(a)} and ${dims(b)} differ in rows`);
-  const out = Tensor.zeros([a.rows, a.cols + b.cols]);
+  const out = Tensor.empty([a.rows, a.cols + b.cols]);
   for (let r = 0; r < a.rows; r++) {
     out.data.set(a.data.subarray(r * a.cols, (r + 1) * a.cols), r * out.cols);
     out.data.set(b.data.subarray(r * b.cols, (r + 1) * b.cols), r * out.cols + a.cols);

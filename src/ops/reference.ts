@@ -147,6 +147,10 @@ export const referenceKernels: Kernels = {
     for (let i = 0; i < x.length; i++) out[i] = x[i]! / (1 + Math.exp(-x[i]!));
   },
 
+  swiglu(gate, up, out) {
+    for (let i = 0; i < gate.length; i++) out[i] = Math.fround(gate[i]! / (1 + Math.exp(-gate[i]!))) * up[i]!;
+  },
+
   geluTanh(x, out) {
     const c = Math.sqrt(2 / Math.PI);
     for (let i = 0; i < x.length; i++) {
