@@ -7,6 +7,8 @@ import { positionsFrom } from '../model/index.js';
 export interface CostCurves {
   target: Map<number, number>;
   draft: Map<number, number>;
+  /** The draft's prefill over the prefix (its forward over every prefix row) relative to the target's one-token step. */
+  draftPrefill: number;
   /** Milliseconds of one target forward of one token after the measured prefix. */
   targetStepMs: number;
 }
@@ -64,8 +66,11 @@ export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: 
   const one = Math.min(...pairs.map(([o]) => o));
   const targetCurve = monotone(new Map(Ts.map((T, i) => [T, T === 1 ? 1 : Math.max(1, pairs[i]![1] / pairs[i]![0])])));
 
-  draft.cache.truncate(0);
-  draft.forward(prefix, prefix, positionsFrom(0, P), causalMask(0, P));
+  const draftPrefill = () => {
+    draft.cache.truncate(0);
+    draft.forward(prefix, prefix, positionsFrom(0, P), causalMask(0, P), P);
+  };
+  const [stepMs, prefillMs] = bestPairMs(stepOne, draftPrefill, reps);
   const draftRound = (K: number) => {
     const x = tile(prefix, K);
     return () => {
@@ -79,7 +84,7 @@ export function measureCostCurves(target: LlamaModel, draft: DraftHead, prefix: 
     return [K, d / o];
   })));
   draft.cache.truncate(0);
-  return { target: targetCurve, draft: draftCurve, targetStepMs: one };
+  return { target: targetCurve, draft: draftCurve, draftPrefill: prefillMs / stepMs, targetStepMs: one };
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -98,5 +103,10 @@ export function medianCurves(curves: readonly CostCurves[]): CostCurves {
   if (curves.length === 0) throw new Error('medianCurves: no curves');
   const pointwise = (pick: (c: CostCurves) => Map<number, number>) =>
     monotone(new Map([...pick(curves[0]!).keys()].map((x) => [x, median(curves.map((c) => pick(c).get(x)!))])));
-  return { target: pointwise((c) => c.target), draft: pointwise((c) => c.draft), targetStepMs: median(curves.map((c) => c.targetStepMs)) };
+  return {
+    target: pointwise((c) => c.target),
+    draft: pointwise((c) => c.draft),
+    draftPrefill: median(curves.map((c) => c.draftPrefill)),
+    targetStepMs: median(curves.map((c) => c.targetStepMs)),
+  };
 }

@@ -7,6 +7,7 @@ import { ArDecoder } from '../model/index.js';
 import { positionsFrom } from '../model/index.js';
 import { DraftHead } from './draft-head.js';
 import { RelaxedAcceptance } from './relaxed-acceptance.js';
+import type { CostCurves } from './cost-curve.js';
 import { SpecDecoder } from './spec-decoder.js';
 import { StrictAcceptance } from './strict-acceptance.js';
 
@@ -89,6 +90,37 @@ test('prior in the prefill: a repeated observation is decoded in one forward, a 
   }
   assert.equal(oneForward, 40);
   assert.ok(partial > 5, `a partly accepted prior happened only ${partial} times`);
+});
+
+test('sized trees: strict stays exactly ar, and a draft prefill dearer than plain steps is skipped', () => {
+  // Verify costs that make trees cheap, and a draft prefill either free or dearer than 7 steps.
+  const costs = (draftPrefill: number): CostCurves => ({
+    target: new Map([[1, 1], [4, 1.1], [16, 1.5], [64, 3]]),
+    draft: new Map([[1, 0.1], [8, 0.2]]),
+    draftPrefill,
+    targetStepMs: 1,
+  });
+  const runs = { cheap: { drafted: 0, plain: 0 }, dear: { drafted: 0, plain: 0 } };
+  for (let seed = 1; seed <= 6; seed++) {
+    const { target, draft } = makePair(seed);
+    const ar = new ArDecoder(target, 256);
+    for (const kind of ['cheap', 'dear'] as const) {
+      const rand = seededRandom(seed * 41);
+      const spec = new SpecDecoder(target, draft, { policy: new StrictAcceptance(), tree: 'auto', candidates, priorBranch: true, capacity: 256, costs: costs(kind === 'cheap' ? 0 : 10) });
+      let prefix = prefixOf(rand, target.cfg.hidden);
+      for (let k = 0; k < 60; k++) {
+        // Consecutive observations drift, so the prior is often right only in part.
+        prefix = new Tensor(prefix.data.map((x) => x + (rand() - 0.5) * 0.8), prefix.shape);
+        const got = spec.decode(prefix, 7);
+        assert.deepEqual(got.tokens, ar.decode(prefix, 7).tokens, `seed ${seed} ${kind} call ${k}`);
+        if (got.stats.targetForwards > 1) runs[kind][got.stats.draftForwards > 0 ? 'drafted' : 'plain']++;
+      }
+    }
+  }
+  // A free prefill drafts wherever a tree beats plain steps (not where one token is left: the bonus gives it).
+  assert.ok(runs.cheap.drafted > 4 * runs.cheap.plain, `a free draft prefill: ${JSON.stringify(runs)}`);
+  // A dear one is still paid while some dimension lacks evidence, and skipped once none does.
+  assert.ok(runs.dear.plain >= runs.cheap.plain + 40, `a dear draft prefill: ${JSON.stringify(runs)}`);
 });
 
 test('relaxed guarantee: every emitted token is within r of the target’s greedy token given the emitted prefix', () => {

@@ -2,7 +2,7 @@ import { argmax, concatRows, Tensor } from '../ops/index.js';
 import type { AcceptancePolicy } from './acceptance.js';
 import { causalMask, emptyStats, KvCache, positionsFrom, type ActionDecoder, type DecodeStats, type LlamaModel } from '../model/index.js';
 import type { DraftHead } from './draft-head.js';
-import { growDraftTree, type DraftTree, type TreeShape } from './draft-tree.js';
+import { DraftTree, growDraftTree, type TreeShape } from './draft-tree.js';
 import { AcceptanceTracker } from './acceptance-tracker.js';
 import { measureCostCurves, medianCurves, type CostCurves } from './cost-curve.js';
 import { chooseTreeShape, exploreUnknownDepth } from './tree-sizing.js';
@@ -21,6 +21,8 @@ export interface SpecDecoderOptions {
   priorBranch?: boolean;
   /** Target and draft KV cache capacity (prefix + tokens + tree). */
   capacity?: number;
+  /** With tree 'auto': size from these cost curves instead of measuring them on this machine (reproducible sizing). */
+  costs?: CostCurves;
 }
 
 /**
@@ -64,7 +66,8 @@ export class SpecDecoder implements ActionDecoder {
     const t0 = performance.now();
     const d = this.target.cfg.hidden;
     const P = prefix.rows;
-    if (this.opts.tree === 'auto' && this.calls % SpecDecoder.REMEASURE_EVERY === 0) {
+    if (this.opts.costs) this.costs = this.opts.costs;
+    else if (this.opts.tree === 'auto' && this.calls % SpecDecoder.REMEASURE_EVERY === 0) {
       this.measured.push(measureCostCurves(this.target, this.draft, prefix, this.opts.candidates));
       if (this.measured.length > 3) this.measured.shift();
       this.costs = medianCurves(this.measured);
@@ -94,21 +97,25 @@ export class SpecDecoder implements ActionDecoder {
       // Keep the prior's entries only up to the last committed token's predecessor: the last token is the next root.
       const j = tokens.length - 1;
       this.cache.truncate(P + j);
-      // Draft prefill: position i reads (embedding of item i+1, target feature i); the last item is token j.
-      const t = performance.now();
-      this.draft.cache.truncate(0);
-      const shifted = concatRows([prefix.slice(1, P), this.target.embed(tokens)]);
-      // Rows before P - 1 pair a prompt embedding with a prompt feature: the draft's own prompt.
-      let rootFeature = this.draft.forward(shifted, pre.hidden.slice(0, P + j), positionsFrom(0, P + j), causalMask(0, P + j), P - 1).slice(P + j - 1, P + j);
-      stats.draftForwards = 1;
-      stats.draftMs += performance.now() - t;
+      // The draft's feature for the root, or null when the tokens left are decoded without drafting.
+      let rootFeature: Tensor | null = null;
+      if (this.draftPays(tokens.length, count - tokens.length)) {
+        // Draft prefill: position i reads (embedding of item i+1, target feature i); the last item is token j.
+        const t = performance.now();
+        this.draft.cache.truncate(0);
+        const shifted = concatRows([prefix.slice(1, P), this.target.embed(tokens)]);
+        // Rows before P - 1 pair a prompt embedding with a prompt feature: the draft's own prompt.
+        rootFeature = this.draft.forward(shifted, pre.hidden.slice(0, P + j), positionsFrom(0, P + j), causalMask(0, P + j), P - 1).slice(P + j - 1, P + j);
+        stats.draftForwards = 1;
+        stats.draftMs += performance.now() - t;
+      }
 
       while (tokens.length < count) {
         const n = tokens.length;
         const L = this.cache.length;
         const left = count - n;
         const td = performance.now();
-        const { tree, rounds } = this.growTree(tokens[n - 1]!, rootFeature, this.shapeFor(n, left), L);
+        const { tree, rounds } = rootFeature ? this.growTree(tokens[n - 1]!, rootFeature, this.shapeFor(n, left), L) : { tree: DraftTree.root(tokens[n - 1]!), rounds: 0 };
         const full = this.opts.priorBranch && this.prior ? tree.withBranch(this.prior.slice(n, count)) : tree;
         stats.draftForwards += rounds;
         stats.draftMs += performance.now() - td;
@@ -128,7 +135,7 @@ export class SpecDecoder implements ActionDecoder {
           accepted.push(false);
         }
         stats.verifyMs += performance.now() - tv;
-        if (tokens.length >= count) break;
+        if (tokens.length >= count || !rootFeature) continue;
 
         // The draft continues from the target's true features along the accepted path.
         const tu = performance.now();
@@ -147,6 +154,20 @@ export class SpecDecoder implements ActionDecoder {
     stats.accepted = accepted;
     stats.totalMs = performance.now() - t0;
     return { tokens, stats };
+  }
+
+  /**
+   * Whether to draft the `left` tokens after token n - 1 at all. The draft first needs its own
+   * prefill over the whole prefix (about one target step on the default model), so that must buy
+   * more than it costs: the sized trees' expected cost plus the prefill against `left` plain steps.
+   * Fixed trees always draft; so does a tree over a dimension the tracker still needs evidence on.
+   */
+  private draftPays(n: number, left: number): boolean {
+    if (this.opts.tree !== 'auto') return true;
+    if (Array.from({ length: left }, (_, d) => this.tracker.needsEvidence(n + d)).some(Boolean)) return true;
+    const costs = this.costs!;
+    const plan = chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
+    return plan.expectedCost + costs.draftPrefill < left;
   }
 
   /** The tree below token n - 1 (its children decode dimension n), with `left` tokens still to decode. */
