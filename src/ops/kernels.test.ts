@@ -19,6 +19,11 @@ test('native addon is loaded where it is required', () => {
 
 const TOL = 1e-5;
 
+/** A native kernel's output buffer: NaN until written. Ops hand kernels uninitialized memory (Tensor.empty), so a kernel must write every output. */
+function unwritten(n: number): Float32Array {
+  return new Float32Array(n).fill(NaN);
+}
+
 function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
   const err = relativeError(got, want);
   assert.ok(err <= TOL, `${name}: relative error ${err}`);
@@ -38,7 +43,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
         const a = randomArray(rand, M * K);
         const b = randomArray(rand, K * N);
         const c1 = new Float32Array(M * N);
-        const c2 = new Float32Array(M * N);
+        const c2 = unwritten(M * N);
         ref.matmul(a, b, c1, M, N, K, transB);
         nat.matmul(a, b, c2, M, N, K, transB);
         close(`matmul ${M}x${N}x${K} transB=${transB}`, c2, c1);
@@ -46,7 +51,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const at = randomArray(rand, K * M);
       const b = randomArray(rand, K * N);
       const c1 = new Float32Array(M * N);
-      const c2 = new Float32Array(M * N);
+      const c2 = unwritten(M * N);
       ref.matmulTransA(at, b, c1, M, N, K);
       nat.matmulTransA(at, b, c2, M, N, K);
       close(`matmulTransA ${M}x${N}x${K}`, c2, c1);
@@ -62,7 +67,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const b = new Uint16Array(N * K);
       ref.f32ToBf16(randomArray(rand, N * K), b);
       const c1 = new Float32Array(M * N);
-      const c2 = new Float32Array(M * N);
+      const c2 = unwritten(M * N);
       ref.matmulBf16(a, b, c1, M, N, K);
       nat.matmulBf16(a, b, c2, M, N, K);
       close(`matmulBf16 ${M}x${N}x${K}`, c2, c1);
@@ -81,7 +86,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const p2 = nat.packPanels(b, N, K);
       assert.deepEqual(p2, p1, `packPanels ${N}x${K}`);
       const c1 = new Float32Array(M * N);
-      const c2 = new Float32Array(M * N);
+      const c2 = unwritten(M * N);
       ref.matmul(a, b, c1, M, N, K, true);
       nat.matmulPanels(a, p2, c2, M, N, K);
       close(`matmulPanels ${M}x${N}x${K}`, c2, c1);
@@ -104,7 +109,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const [lineIn, lineOut, stepIn, stepOut] = vertical ? [3, 3, 3 * lines, 3 * lines] : [3 * n, 3 * m, 3, 3];
       const src = randomArray(rand, 3 * n * lines);
       const o1 = new Float32Array(3 * m * lines);
-      const o2 = new Float32Array(3 * m * lines);
+      const o2 = unwritten(3 * m * lines);
       ref.resample(src, o1, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps);
       nat.resample(src, o2, lines, lineIn, lineOut, stepIn, stepOut, first, weights, taps);
       close(`resample n=${n} m=${m} lines=${lines} taps=${taps} vertical=${vertical}`, o2, o1);
@@ -121,14 +126,14 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       for (const b of [randomArray(rand, rows * cols), randomArray(rand, cols)]) {
         for (const op of ['add', 'mul'] as const) {
           const o1 = new Float32Array(a.length);
-          const o2 = new Float32Array(a.length);
+          const o2 = unwritten(a.length);
           ref[op](a, b, o1);
           nat[op](a, b, o2);
           close(op, o2, o1);
         }
       }
       const s1 = new Float32Array(a.length);
-      const s2 = new Float32Array(a.length);
+      const s2 = unwritten(a.length);
       ref.scale(a, -1.7, s1);
       nat.scale(a, -1.7, s2);
       close('scale', s2, s1);
@@ -143,7 +148,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const w = randomArray(rand, cols);
       const b = randomArray(rand, cols);
       const o1 = new Float32Array(x.length);
-      const o2 = new Float32Array(x.length);
+      const o2 = unwritten(x.length);
       ref.rmsNorm(x, w, o1, rows, cols, 1e-6);
       nat.rmsNorm(x, w, o2, rows, cols, 1e-6);
       close('rmsNorm', o2, o1);
@@ -173,7 +178,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       const x = randomArray(rand, T * nHeads * headDim);
       const pos = Int32Array.from({ length: T }, () => randomInt(rand, 0, 4000));
       const o1 = new Float32Array(x.length);
-      const o2 = new Float32Array(x.length);
+      const o2 = unwritten(x.length);
       ref.rope(x, pos, o1, T, nHeads, headDim, 10000);
       nat.rope(x, pos, o2, T, nHeads, headDim, 10000);
       close('rope', o2, o1);
@@ -185,7 +190,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     for (let i = 0; i < x.length; i++) x[i] = -12 + (24 * i) / x.length;
     for (const op of ['silu', 'geluTanh', 'geluErf'] as const) {
       const o1 = new Float32Array(x.length);
-      const o2 = new Float32Array(x.length);
+      const o2 = unwritten(x.length);
       ref[op](x, o1);
       nat[op](x, o2);
       close(op, o2, o1);
@@ -210,7 +215,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
       assert.deepEqual(got, want, `${k.name}: swiglu differs from silu then mul`);
     }
     const o1 = new Float32Array(n);
-    const o2 = new Float32Array(n);
+    const o2 = unwritten(n);
     ref.swiglu(gate, up, o1);
     nat.swiglu(gate, up, o2);
     close('swiglu', o2, o1);
@@ -226,14 +231,14 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     const near = (name: string, got: number, want: number, slack: number) =>
       assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want) + slack, `${name}: ${got} vs ${want}`);
     const s1 = new Float32Array(x.length);
-    const s2 = new Float32Array(x.length);
+    const s2 = unwritten(x.length);
     ref.silu(x, s1);
     nat.silu(x, s2);
     for (let i = 0; i < x.length; i++) near(`silu(${x[i]})`, s2[i]!, s1[i]!, x[i]! < -88.5 ? 1e-36 : 0);
     const rows = new Float32Array(2 * x.length);
     for (let i = 0; i < x.length; i++) rows[2 * i + 1] = -Math.abs(x[i]!);
     const p1 = new Float32Array(rows.length);
-    const p2 = new Float32Array(rows.length);
+    const p2 = unwritten(rows.length);
     ref.softmax(rows, p1, x.length, 2);
     nat.softmax(rows, p2, x.length, 2);
     for (let i = 0; i < rows.length; i++) near(`softmax [0, ${rows[i | 1]}]`, p2[i]!, p1[i]!, 1.2e-38);
@@ -292,7 +297,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     for (let trial = 0; trial < 40; trial++) {
       const { nKvHeads, nHeads, headDim, T, S, q, k, v, mask } = attentionCase(trial);
       const o1 = new Float32Array(T * nHeads * headDim);
-      const o2 = new Float32Array(T * nHeads * headDim);
+      const o2 = unwritten(T * nHeads * headDim);
       ref.attention(q, k, v, mask, o1, T, S, nHeads, nKvHeads, headDim);
       nat.attention(q, k, v, mask, o2, T, S, nHeads, nKvHeads, headDim);
       assert.ok(!o2.some(Number.isNaN), 'attention produced NaN');
@@ -324,7 +329,7 @@ describe('native kernels equal the reference', { skip: native ? false : 'native 
     const table = randomArray(rand, V * dim);
     const ids = Int32Array.from({ length: 50 }, () => randomInt(rand, 0, V - 1));
     const e1 = new Float32Array(ids.length * dim);
-    const e2 = new Float32Array(ids.length * dim);
+    const e2 = unwritten(ids.length * dim);
     ref.embedding(table, ids, e1, dim);
     nat.embedding(table, ids, e2, dim);
     assert.deepEqual(e2, e1);
