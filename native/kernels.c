@@ -691,13 +691,16 @@ static inline v16 exp_sum16(v16 hi, v16 lo) {
   return v16_blend(over, e, v16_set1(INFINITY));
 }
 
+/* v / (1 + e^-v) for 16 lanes: silu and swiglu share it, so swiglu gives silu's bits. */
+static inline v16 silu16(v16 v) {
+  return v16_div(v, v16_add(v16_set1(1.0f), exp_sum16(v16_sub(v16_zero(), v), v16_zero())));
+}
+
 void sv_silu(const float *x, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i += 16) {
     int m = lanes(i, n);
-    v16 v = v16_load_n(x + i, m);
-    v16 e = exp_sum16(v16_sub(v16_zero(), v), v16_zero());
-    v16_store_n(out + i, m, v16_div(v, v16_add(v16_set1(1.0f), e)));
+    v16_store_n(out + i, m, silu16(v16_load_n(x + i, m)));
   }
 }
 
@@ -706,9 +709,7 @@ void sv_swiglu(const float *gate, const float *up, size_t n, float *out) {
 #pragma omp parallel for if (n >= PAR_MIN)
   for (size_t i = 0; i < n; i += 16) {
     int m = lanes(i, n);
-    v16 v = v16_load_n(gate + i, m);
-    v16 e = exp_sum16(v16_sub(v16_zero(), v), v16_zero());
-    v16_store_n(out + i, m, v16_mul(v16_div(v, v16_add(v16_set1(1.0f), e)), v16_load_n(up + i, m)));
+    v16_store_n(out + i, m, v16_mul(silu16(v16_load_n(gate + i, m)), v16_load_n(up + i, m)));
   }
 }
 

@@ -144,11 +144,11 @@ export const referenceKernels: Kernels = {
   },
 
   silu(x, out) {
-    for (let i = 0; i < x.length; i++) out[i] = x[i]! / (1 + Math.exp(-x[i]!));
+    for (let i = 0; i < x.length; i++) out[i] = siluOf(x[i]!);
   },
 
   swiglu(gate, up, out) {
-    for (let i = 0; i < gate.length; i++) out[i] = Math.fround(gate[i]! / (1 + Math.exp(-gate[i]!))) * up[i]!;
+    for (let i = 0; i < gate.length; i++) out[i] = Math.fround(siluOf(gate[i]!)) * up[i]!;
   },
 
   geluTanh(x, out) {
@@ -382,4 +382,9 @@ function attentionWeights(q: Float32Array, k: Float32Array, mask: Float32Array |
   for (let s = 0; s < S; s++) sum += (p[s] = Math.exp(p[s]! - max));
   for (let s = 0; s < S; s++) p[s] = p[s]! / sum;
   return true;
+}
+
+/** v / (1 + e^-v) in float64: silu, and swiglu's gate. */
+function siluOf(v: number): number {
+  return v / (1 + Math.exp(-v));
 }

@@ -5,7 +5,7 @@ import type { DraftHead } from './draft-head.js';
 import { DraftTree, growDraftTree, type TreeShape } from './draft-tree.js';
 import { AcceptanceTracker } from './acceptance-tracker.js';
 import { measureCostCurves, medianCurves, type CostCurves } from './cost-curve.js';
-import { chooseTreeShape, exploreUnknownDepth } from './tree-sizing.js';
+import { chooseTreeShape, exploreUnknownDepth, type SizedTree } from './tree-sizing.js';
 import { verifyTree } from './verify-tree.js';
 
 export interface SpecDecoderOptions {
@@ -41,7 +41,7 @@ export class SpecDecoder implements ActionDecoder {
   readonly name: string;
   private readonly cache: KvCache;
   private readonly tracker = new AcceptanceTracker(7);
-  private costs: CostCurves | null = null;
+  private costs: CostCurves | null;
   private readonly measured: CostCurves[] = [];
   private calls = 0;
   private prior: number[] | null = null;
@@ -53,6 +53,7 @@ export class SpecDecoder implements ActionDecoder {
   ) {
     const tree = opts.tree === 'auto' ? 'auto' : `${opts.tree.depth},${opts.tree.topK},${opts.tree.totalTokens}`;
     this.name = `${opts.policy.name}@${tree}${opts.priorBranch ? '+prior' : ''}`;
+    this.costs = opts.costs ?? null;
     this.cache = new KvCache(target.cfg.nLayers, target.kvWidth, opts.capacity ?? 1024);
   }
 
@@ -66,8 +67,7 @@ export class SpecDecoder implements ActionDecoder {
     const t0 = performance.now();
     const d = this.target.cfg.hidden;
     const P = prefix.rows;
-    if (this.opts.costs) this.costs = this.opts.costs;
-    else if (this.opts.tree === 'auto' && this.calls % SpecDecoder.REMEASURE_EVERY === 0) {
+    if (this.opts.tree === 'auto' && !this.opts.costs && this.calls % SpecDecoder.REMEASURE_EVERY === 0) {
       this.measured.push(measureCostCurves(this.target, this.draft, prefix, this.opts.candidates));
       if (this.measured.length > 3) this.measured.shift();
       this.costs = medianCurves(this.measured);
@@ -164,18 +164,25 @@ export class SpecDecoder implements ActionDecoder {
    */
   private draftPays(n: number, left: number): boolean {
     if (this.opts.tree !== 'auto') return true;
-    if (Array.from({ length: left }, (_, d) => this.tracker.needsEvidence(n + d)).some(Boolean)) return true;
+    if (this.unknownDims(n, left).some(Boolean)) return true;
+    return this.sizedTree(n, left).expectedCost + this.costs!.draftPrefill < left;
+  }
+
+  /** The tree sizing picks for the `left` tokens after token n - 1, from the cost curves and the tracked acceptance. */
+  private sizedTree(n: number, left: number): SizedTree {
     const costs = this.costs!;
-    const plan = chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
-    return plan.expectedCost + costs.draftPrefill < left;
+    return chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
+  }
+
+  /** unknown[d]: whether dimension n + d has too little evidence to judge the draft on (AcceptanceTracker.needsEvidence). */
+  private unknownDims(n: number, left: number): boolean[] {
+    return Array.from({ length: left }, (_, d) => this.tracker.needsEvidence(n + d));
   }
 
   /** The tree below token n - 1 (its children decode dimension n), with `left` tokens still to decode. */
   private shapeFor(n: number, left: number): TreeShape {
     if (this.opts.tree !== 'auto') return { ...this.opts.tree, depth: Math.min(this.opts.tree.depth, left) };
-    const costs = this.costs!;
-    const shape = chooseTreeShape({ targetCost: costs.target, draftCost: costs.draft, acceptance: this.tracker.estimates(n, left), maxDepth: left });
-    return exploreUnknownDepth(shape, Array.from({ length: left }, (_, d) => this.tracker.needsEvidence(n + d)));
+    return exploreUnknownDepth(this.sizedTree(n, left), this.unknownDims(n, left));
   }
 
   /**
