@@ -13,12 +13,13 @@ import { kernels, loadNative } from '../src/ops/index.js';
 import { expertPolicy, getTask, runEpisode, SUITES, TabletopEnv } from '../src/sim/index.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
+import { vlaEnvOptions } from '../src/apps/sim-policy.js';
 import { benchOption } from './args.js';
 
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const vla = VlaPolicy.load(model);
 if (!kernels().fastBf16) console.log('note: these kernels have no bf16 dot products (AVX512_BF16), so bf16 runs on the slow plain loop');
-const env = await TabletopEnv.create(256);
+const env = await TabletopEnv.create(vlaEnvOptions(vla));
 let frames = 0;
 let promptRows = 0;
 let sameActions = 0;
@@ -29,13 +30,14 @@ for (const suite of SUITES) {
     const task = getTask(suite, t);
     const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
     // The prompt's length depends on the instruction alone.
-    const rows = vla.prefix(vla.prepareImage(episode.observations[0]!.image), task.instruction).rows;
+    const first = episode.observations[0]!;
+    const rows = vla.prefix(vla.prepareImage(first.image), task.instruction, first.wrist && vla.prepareImage(first.wrist, {}, 'wrist')).rows;
     for (let i = 10; i < episode.observations.length; i += 6) {
-      const image = episode.observations[i]!.image;
+      const obs = episode.observations[i]!;
       promptRows += rows;
       const run = (bf16: boolean) => {
         vla.bf16 = bf16;
-        const out = vla.predictAction(image, task.instruction);
+        const out = vla.predictAction(obs.image, task.instruction, { wrist: obs.wrist });
         ms[bf16 ? 'bf16' : 'f32'].push(out.timings.visionMs + out.timings.prefillMs);
         return out.tokens;
       };
@@ -52,7 +54,7 @@ const med = (xs: number[]) => quantile(xs, 0.5);
 const c = vla.llm.cfg;
 const kv = (c.nKvHeads * c.hidden) / c.nHeads;
 const visionMacs = vla.config.vision.reduce((s, v) => {
-  const n = (v.imageSize / v.patchSize) ** 2;
+  const n = ((v.imageSize / v.patchSize) ** 2) + ((v.wristImageSize / v.patchSize) ** 2);
   return s + n * (3 * v.patchSize ** 2 * v.width + (v.depth - 1) * (4 * v.width ** 2 + 2 * v.width * v.mlpHidden));
 }, 0);
 const prefillMacs = (promptRows / frames) * c.nLayers * (2 * c.hidden ** 2 + 2 * c.hidden * kv + 3 * c.hidden * c.intermediate);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { FINGER_OPEN, runEpisode, suiteTasks, TabletopEnv, type Observation } from '../src/sim/index.js';
 import { createDecoder } from '../src/spec/index.js';
-import { vlaSimPolicy } from '../src/apps/sim-policy.js';
+import { vlaEnvOptions, vlaSimPolicy } from '../src/apps/sim-policy.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { parseSuites } from '../src/apps/cli-args.js';
 import { benchOption } from './args.js';
@@ -33,7 +33,7 @@ const STILL = 0.005;
 
 const vla = VlaPolicy.load(model);
 const { policy } = vlaSimPolicy(vla, createDecoder(vla, 'ar'));
-const env = await TabletopEnv.create(256);
+const env = await TabletopEnv.create(vlaEnvOptions(vla));
 const sign = (v: number) => Math.sign(Math.round(v * 10));
 const fmt = (p: readonly number[]) => p.map((v) => v.toFixed(2)).join(', ');
 /** A command in short: the sign of the hand motion on x, y, z, and the grip. */

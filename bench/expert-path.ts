@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { Expert, runEpisode, suiteTasks, TabletopEnv, type Observation } from '../src/sim/index.js';
 import { createDecoder } from '../src/spec/index.js';
-import { vlaSimPolicy } from '../src/apps/sim-policy.js';
+import { vlaEnvOptions, vlaSimPolicy } from '../src/apps/sim-policy.js';
 import { parseSuites } from '../src/apps/cli-args.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { benchOption } from './args.js';
@@ -27,7 +27,7 @@ if (!Number.isInteger(inits) || inits < 1 || inits > 50) throw new Error('--init
 
 const vla = VlaPolicy.load(model);
 const { policy } = vlaSimPolicy(vla, createDecoder(vla, 'ar'));
-const env = await TabletopEnv.create(256);
+const env = await TabletopEnv.create(vlaEnvOptions(vla));
 const sign = (v: number) => Math.sign(Math.round(v * 10));
 const pct = (n: number, d: number) => `${Math.round((100 * n) / d)}%`.padStart(5);
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { expertPolicy, runEpisode, SUITES, suiteTasks, TabletopEnv, TRAINING_STATES, type Observation } from '../src/sim/index.js';
 import { createDecoder } from '../src/spec/index.js';
-import { vlaSimPolicy } from '../src/apps/sim-policy.js';
+import { vlaEnvOptions, vlaSimPolicy } from '../src/apps/sim-policy.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { benchOption } from './args.js';
 
@@ -26,7 +26,7 @@ if (!Number.isInteger(inits) || inits < 1 || inits > 50) throw new Error('--init
 
 const vla = VlaPolicy.load(model);
 const { policy } = vlaSimPolicy(vla, createDecoder(vla, 'ar'));
-const env = await TabletopEnv.create(256);
+const env = await TabletopEnv.create(vlaEnvOptions(vla));
 const direction = (a: readonly number[]) => `${Math.sign(Math.round(a[0]! * 10))},${Math.sign(Math.round(a[1]! * 10))}`;
 
 console.log(`model ${model}; first action of each task, ${inits} evaluation and ${inits} training states`);

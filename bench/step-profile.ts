@@ -17,6 +17,7 @@ import { createDecoder, loadDraftHead, measureCostCurves } from '../src/spec/ind
 import { benchOption } from './args.js';
 import { decoderList, DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
+import { vlaEnvOptions } from '../src/apps/sim-policy.js';
 
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const draftDir = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
@@ -25,17 +26,17 @@ const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxe
 
 const vla = VlaPolicy.load(model);
 const draft = decoders.some((d) => d !== 'ar') ? loadDraftHead(draftDir, vla.llm) : undefined;
-const env = await TabletopEnv.create(256);
+const env = await TabletopEnv.create(vlaEnvOptions(vla));
 const task = getTask('spatial', 0);
 const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
-const frames = Array.from({ length: actions + 5 }, (_, i) => episode.observations[i % episode.observations.length]!.image);
-const image = frames[0]!;
+const frames = Array.from({ length: actions + 5 }, (_, i) => episode.observations[i % episode.observations.length]!);
+const first = frames[0]!;
 
 console.log(`model ${model}; the first ${actions + 5} frames of the expert's episode on ${task.suite} task 0, one action per frame and decoder (medians; 5 warm-up actions first)`);
 console.log('decoder            | vision ms | prefill ms | decode ms (draft + verify) | total ms | target fwd | accept L');
 for (const spec of decoders) {
   const decoder = createDecoder(vla, spec, draft);
-  const rows = frames.map((frame) => vla.predictAction(frame, task.instruction, { decoder })).slice(5);
+  const rows = frames.map((obs) => vla.predictAction(obs.image, task.instruction, { decoder, wrist: obs.wrist })).slice(5);
   const med = (f: (r: (typeof rows)[number]) => number) => quantile(rows.map(f), 0.5);
   console.log(
     `${spec.padEnd(18)} | ${med((r) => r.timings.visionMs).toFixed(2).padStart(9)} | ${med((r) => r.timings.prefillMs).toFixed(2).padStart(10)} | ${med((r) => r.timings.decodeMs).toFixed(2).padStart(9)} (${med((r) => r.stats.draftMs).toFixed(2).padStart(5)} + ${med((r) => r.stats.verifyMs).toFixed(2).padStart(5)}) | ${med((r) => r.timings.totalMs).toFixed(2).padStart(8)} | ${med((r) => r.stats.targetForwards).toFixed(0).padStart(10)} | ${med((r) => r.stats.acceptLength).toFixed(2).padStart(8)}`,
@@ -44,17 +45,17 @@ for (const spec of decoders) {
 
 if (draft) {
   // What tree sizing weighs: a verify forward of T tokens, and a draft round of K, over one target token.
-  const curves = measureCostCurves(vla.llm, draft, vla.prefix(vla.prepareImage(image), task.instruction), { first: vla.actionTokenizer.firstToken, count: 256 }, [1, 2, 4, 8, 16, 32], [1, 2, 4, 8], 10);
+  const curves = measureCostCurves(vla.llm, draft, vla.prefix(vla.prepareImage(first.image), task.instruction, first.wrist && vla.prepareImage(first.wrist, {}, 'wrist')), { first: vla.actionTokenizer.firstToken, count: 256 }, [1, 2, 4, 8, 16, 32], [1, 2, 4, 8], 10);
   const fmt = (m: Map<number, number>) => [...m].map(([n, r]) => `${n}: ${r.toFixed(2)}x`).join(', ');
   console.log(`\ncost curves (one target token ${curves.targetStepMs.toFixed(2)} ms): verify T tokens ${fmt(curves.target)}; draft round of K ${fmt(curves.draft)}`);
 }
 
 const totals = new Map<string, { calls: number; ms: number }>();
 const ar = createDecoder(vla, 'ar');
-for (let i = 0; i < 5; i++) vla.predictAction(image, task.instruction, { decoder: ar });
+for (let i = 0; i < 5; i++) vla.predictAction(first.image, task.instruction, { decoder: ar, wrist: first.wrist });
 const restore = profileKernels(totals);
 const t0 = performance.now();
-for (let i = 0; i < actions; i++) vla.predictAction(image, task.instruction, { decoder: ar });
+for (let i = 0; i < actions; i++) vla.predictAction(first.image, task.instruction, { decoder: ar, wrist: first.wrist });
 const wall = (performance.now() - t0) / actions;
 restore();
 const inKernels = [...totals.values()].reduce((s, e) => s + e.ms, 0) / actions;

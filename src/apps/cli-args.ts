@@ -15,6 +15,12 @@ export function nonNegative(value: string): number {
   return n;
 }
 
+export function nonNegativeInt(value: string): number {
+  const n = nonNegative(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer >= 0, got "${value}"`);
+  return n;
+}
+
 export function probability(value: string): number {
   const n = nonNegative(value);
   if (n > 1) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { VlaPolicy, type ActionDecoder, type RgbImage } from '../model/index.js';
 import { getTask, runEpisode, suiteTasks, TabletopEnv, type SuiteName } from '../sim/index.js';
 import { createDecoder, loadDraftHead } from '../spec/index.js';
-import { vlaSimPolicy } from './sim-policy.js';
+import { vlaEnvOptions, vlaSimPolicy } from './sim-policy.js';
 
 export interface EvalOptions {
   model: string;
@@ -80,7 +80,7 @@ export class EpisodeRunner {
     const vla = VlaPolicy.load(model);
     const head = draft ? loadDraftHead(draft, vla.llm) : undefined;
     const byName = new Map(decoders.map((d) => [d, createDecoder(vla, d, head)] as const));
-    return new EpisodeRunner(vla, byName, await TabletopEnv.create(256), unnormKey, warmup);
+    return new EpisodeRunner(vla, byName, await TabletopEnv.create(vlaEnvOptions(vla)), unnormKey, warmup);
   }
 
   private decoder(name: string): ActionDecoder {

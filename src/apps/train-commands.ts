@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { VlaPolicy } from '../model/index.js';
+import { splitWords, TextTokenizer, VlaPolicy, wordTokenizerWords } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { duration, nonNegative, parseSuites, positiveInt, probability } from './cli-args.js';
+import { duration, nonNegative, nonNegativeInt, parseSuites, positiveInt, probability } from './cli-args.js';
 import { vlaSimPolicy } from './sim-policy.js';
 import { createDecoder, saveDraftHead } from '../spec/index.js';
 import { TRAINING_STATES } from '../sim/index.js';
@@ -13,6 +13,18 @@ import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
 import { DEFAULT_SMALL_VLA, VlaTrainer, type SmallVlaConfig } from '../train/vla-trainer.js';
 
+/** The instruction words of the model in `dir` in id order, refusing instructions with a word its vocabulary lacks. */
+function initVocabulary(dir: string, instructions: readonly string[]): string[] {
+  const path = join(dir, 'tokenizer.json');
+  if (!existsSync(path)) throw new Error(`--init-from ${dir}: no tokenizer.json there`);
+  const tokenizer = TextTokenizer.load(dir);
+  for (const i of instructions) {
+    const missing = splitWords(i.toLowerCase()).find((w) => tokenizer.encode(w).includes(tokenizer.unkId));
+    if (missing !== undefined) throw new Error(`--init-from ${dir}: the instruction "${i}" has the word "${missing}", which its vocabulary lacks; fine-tune on data with the same instructions`);
+  }
+  return wordTokenizerWords(JSON.parse(readFileSync(path, 'utf8')));
+}
+
 /** `spec-vla collect`, `train-vla`, `train-draft`: the training pipeline. */
 export function registerTrainCommands(program: Command): void {
   program
@@ -21,6 +33,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--suite <names>', 'spatial, object, goal, long, a comma-separated list, or all', 'all')
     .option('--episodes <n>', 'episodes (initial states) per task', positiveInt, 20)
     .option('--size <px>', 'frame size stored', positiveInt, 128)
+    .option('--wrist <px>', 'also store the wrist camera\'s frames at this size, for a model with a wrist view (0: none; default: the --policy model\'s wrist size, else 0)', nonNegativeInt)
     .option('--every <k>', 'keep every k-th step', positiveInt, 2)
     .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
     .option('--late <p>', 'probability that a grasp or release starts one step late (the previous motion repeated once), so the frames show the overshoot a policy reaches, labelled with the expert\'s close/release', probability, 0)
@@ -30,9 +43,11 @@ export function registerTrainCommands(program: Command): void {
     .option('--expert-share <p>', 'with --policy: the share of steps on which the expert\'s action is executed instead', probability, 0.5)
     .option('--relabel', 'object suite: run each task on the layouts of other tasks that hold its object, so the same frames come with two instructions (a dataset of its own, trained beside the plain one)')
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; every: number; noise: number; late: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; wrist?: number; every: number; noise: number; late: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
       if (o.relabel && parseSuites(o.suite).some((s) => s !== 'object')) throw new Error('--relabel applies to the object suite only: pass --suite object');
       const vla = o.policy ? VlaPolicy.load(o.policy) : null;
+      const wristSize = o.wrist ?? vla?.wristSize ?? 0;
+      if (vla && vla.wristSize !== 0 && wristSize === 0) throw new Error(`${o.policy} reads the wrist camera: collect with --wrist`);
       // A DAgger round keeps failed episodes, a plain one skips them; either way the count is the news.
       let failed = 0;
       const store = await collectDemonstrations({
@@ -40,6 +55,7 @@ export function registerTrainCommands(program: Command): void {
         episodesPerTask: o.episodes,
         out: o.out,
         size: o.size,
+        wristSize,
         every: o.every,
         noise: o.noise,
         late: o.late,
@@ -70,6 +86,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed', positiveInt, 1)
     .option('--patch <px>', 'ViT patch size (the image is 128 px)', positiveInt, DEFAULT_SMALL_VLA.patchSize)
     .option('--vit-width <n>', 'ViT width', positiveInt, DEFAULT_SMALL_VLA.vitWidth)
+    .option('--wrist <px>', 'also read the wrist camera\'s frames at this size (datasets collected with --wrist of the same size; 0: no wrist view)', nonNegativeInt, DEFAULT_SMALL_VLA.wristImageSize ?? 0)
     .option('--merge <k>', 'concatenate each k x k block of patch features into one decoder token', positiveInt, DEFAULT_SMALL_VLA.merge ?? 1)
     .option('--hidden <n>', 'decoder width', positiveInt, DEFAULT_SMALL_VLA.hidden)
     .option('--layers <n>', 'decoder layers', positiveInt, DEFAULT_SMALL_VLA.layers)
@@ -86,18 +103,22 @@ export function registerTrainCommands(program: Command): void {
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
     .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; the training-only heads continue from its checkpoint/ when it is a train-vla run folder; ignored when --out already holds a checkpoint to resume')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; wrist: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const dirs = o.data.split(',');
       const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
+      for (const store of stores) if (o.wrist && store.index.wristSize !== o.wrist) throw new Error(`${store.dir} has ${store.index.wristSize ? `${store.index.wristSize}-pixel wrist frames` : 'no wrist frames'}; --wrist ${o.wrist} needs datasets collected with --wrist ${o.wrist}`);
       const statsPath = join(dirs[0]!, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
-      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead, stateHead: o.stateHead };
+      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, wristImageSize: o.wrist, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead, stateHead: o.stateHead };
       if (cfg.imageSize % cfg.patchSize !== 0) throw new Error(`--patch must divide the image size ${cfg.imageSize}`);
+      if (cfg.wristImageSize && cfg.wristImageSize % (cfg.patchSize * (cfg.merge ?? 1)) !== 0) throw new Error(`--wrist must be a multiple of --patch x --merge (${cfg.patchSize * (cfg.merge ?? 1)})`);
       if (cfg.hidden % cfg.heads !== 0 || cfg.heads % cfg.kvHeads !== 0) throw new Error('--hidden must be a multiple of --heads, and --heads of --kv-heads');
       if (cfg.vitWidth % cfg.vitHeads !== 0) throw new Error(`--vit-width must be a multiple of ${cfg.vitHeads} (ViT heads)`);
       const instructions = [...new Set(stores.flatMap((store) => store.index.episodes.map((e) => e.instruction)))];
-      const trainer = new VlaTrainer(cfg, instructions, o.seed);
+      // A fine-tune keeps its model's vocabulary (the same ids), whatever order the datasets name the words in.
+      const vocabulary = o.initFrom ? initVocabulary(o.initFrom, instructions) : instructions;
+      const trainer = new VlaTrainer(cfg, vocabulary, o.seed);
       if (o.exportTo) {
         const ckpt = join(o.out, 'checkpoint');
         if (!existsSync(join(ckpt, 'state.json'))) throw new Error(`${ckpt}: no checkpoint to export`);
@@ -161,7 +182,10 @@ export function registerTrainCommands(program: Command): void {
           episode = store.read(e);
           lastEpisode = e.file;
         }
-        samples.push(makeDraftSample(policy.llm, policy.prefix({ width: size, height: size, data: episode.frames[i]! }, e.instruction), 7));
+        const w = policy.wristSize;
+        if (w && episode.wristSize !== w) throw new Error(`${o.data}: ${e.file} has no ${w}-pixel wrist frames for this model's wrist view (collect with --wrist ${w})`);
+        const wrist = w ? { width: w, height: w, data: episode.wrist![i]! } : undefined;
+        samples.push(makeDraftSample(policy.llm, policy.prefix({ width: size, height: size, data: episode.frames[i]! }, e.instruction, wrist), 7));
         if ((k + 1) % 100 === 0) process.stderr.write(`\rdraft data ${k + 1}/${pick.length}`);
       });
       process.stderr.write('\n');

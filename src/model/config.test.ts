@@ -63,3 +63,13 @@ test('explicit text_config sizes override the defaults; bad configs are refused 
   assert.throws(bad({ pad_to_multiple_of: 31900 }), /vocabulary of 164 .* cannot hold 256 action tokens/);
   assert.throws(bad({ norm_stats: { libero_goal: { action: { q01: [0, 0], q99: [1, 1] } } } }), /norm_stats\["libero_goal"\]\.action needs q01 and q99 of 7 values/);
 });
+
+test("spec-vla's vision_config: merge and wrist_image_size, each checked against the patch grid", () => {
+  const vit = { image_size: 128, patch_size: 16, width: 192, depth: 5, num_heads: 3, mlp_hidden: 768, merge: 2 };
+  const parse = (v: Record<string, unknown>, n = 1) => parseVlaConfig({ ...openvla7b, timm_model_ids: undefined, vision_config: Array.from({ length: n }, () => ({ ...vit, ...v })) });
+  assert.equal(parse({}).vision[0]!.wristImageSize, 0);
+  assert.equal(parse({ wrist_image_size: 64 }).vision[0]!.wristImageSize, 64);
+  assert.throws(() => parse({ wrist_image_size: 48 }), /merge 2 must divide the patch grid \(wrist_image_size \/ patch_size = 3\)/);
+  assert.throws(() => parse({ wrist_image_size: -1 }), /"wrist_image_size" must be a positive integer/);
+  assert.throws(() => parse({ wrist_image_size: 64 }, 2), /wrist view is supported with one vision backbone only/);
+});

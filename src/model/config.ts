@@ -26,6 +26,13 @@ export interface VitConfig {
    * image tokens (fine patches for the ViT, a short prefill for the decoder).
    */
   merge: number;
+  /**
+   * spec-vla's `wrist_image_size` (default 0: none): a second, wrist-camera image of this size goes
+   * through the same ViT with its own position table (`wrist_pos_embed`), and its tokens follow the
+   * agent view's in the prefix. At 128 px the agent view barely shows whether the fingers hold the
+   * object; the wrist camera sees them from a few centimetres.
+   */
+  wristImageSize: number;
 }
 
 /** A VLA checkpoint's config.json (OpenVLA's keys, plus `vision_config` for backbones timm ids do not describe). */
@@ -43,7 +50,7 @@ const IMAGENET: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.485, 0.456, 0.406],
 const HALF: Pick<VitConfig, 'mean' | 'std'> = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 /** The timm backbones OpenVLA uses, by id. */
-const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize' | 'merge'>> = {
+const KNOWN_VITS: Record<string, Omit<VitConfig, 'imageSize' | 'merge' | 'wristImageSize'>> = {
   'vit_large_patch14_reg4_dinov2.lvd142m': { patchSize: 14, width: 1024, depth: 24, nHeads: 16, mlpHidden: 4096, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, ...IMAGENET },
   // timm builds this SigLIP with its default nn.GELU (erf), not big_vision's tanh approximation.
   'vit_so400m_patch14_siglip_224': { patchSize: 14, width: 1152, depth: 27, nHeads: 16, mlpHidden: 4304, registers: 0, classToken: false, layerScale: false, gelu: 'erf', eps: 1e-6, ...HALF },
@@ -101,10 +108,11 @@ export function parseVlaConfig(json: Json, where = 'config.json'): VlaConfig {
     vision = ids.map((id, i) => {
       const known = KNOWN_VITS[id];
       if (!known) throw new Error(`${where}: unknown timm model "${id}"; describe it in "vision_config"`);
-      return { ...known, imageSize: imageSizes[i] ?? 224, merge: 1 };
+      return { ...known, imageSize: imageSizes[i] ?? 224, merge: 1, wristImageSize: 0 };
     });
   }
   if (vision.length < 1 || vision.length > 2) throw new Error(`${where}: expected one or two vision backbones, got ${vision.length}`);
+  if (vision.length === 2 && vision.some((v) => v.wristImageSize > 0)) throw new Error(`${where}: a wrist view is supported with one vision backbone only`);
   const normStats = (json.norm_stats as VlaConfig['normStats'] | undefined) ?? {};
   for (const [key, s] of Object.entries(normStats)) {
     const a = s?.action;
@@ -132,9 +140,12 @@ function parseVit(v: Json, where: string): VitConfig {
     eps: isNum(v.eps) ? (v.eps as number) : 1e-6,
     ...(norm === 'imagenet' ? IMAGENET : HALF),
     merge: v.merge === undefined ? 1 : int('merge'),
+    wristImageSize: v.wrist_image_size === undefined || v.wrist_image_size === 0 ? 0 : int('wrist_image_size'),
   };
-  const grid = out.imageSize / out.patchSize;
-  if (!Number.isInteger(grid) || grid % out.merge !== 0) throw new Error(`${where}: merge ${out.merge} must divide the patch grid (image_size / patch_size = ${grid})`);
+  for (const [key, size] of [['image_size', out.imageSize], ['wrist_image_size', out.wristImageSize]] as const) {
+    const grid = size / out.patchSize;
+    if (!Number.isInteger(grid) || grid % out.merge !== 0) throw new Error(`${where}: merge ${out.merge} must divide the patch grid (${key} / patch_size = ${grid})`);
+  }
   return out;
 }
 

@@ -12,5 +12,5 @@ export { type RgbImage, type ResizeFilter, checkImage, rotate180, resize, center
 export { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
 export { VlaPolicy, ACTION_DIMS, bf16ByDefault, type PolicyOutput, type PredictOptions, type ObservationOptions } from './policy.js';
 export { writeTinyCheckpoint, type TinyCheckpointOptions } from './tiny-checkpoint.js';
-export { buildWordTokenizer, splitWords } from './word-tokenizer.js';
+export { buildWordTokenizer, splitWords, wordTokenizerWords } from './word-tokenizer.js';
 export { encodePng, decodePng } from './png.js';

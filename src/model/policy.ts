@@ -8,7 +8,7 @@ import { LlamaModel } from './llama.js';
 import { Projector } from './projector.js';
 import { Checkpoint } from './safetensors.js';
 import { TextTokenizer } from './text-tokenizer.js';
-import { mergePatches, VisionTransformer } from './vit.js';
+import { mergePatches, VisionTransformer, type ImageView } from './vit.js';
 
 export const ACTION_DIMS = 7;
 
@@ -17,6 +17,8 @@ export interface PredictOptions {
   unnormKey?: string;
   /** Decoder to use for this call (default: the policy's, greedy AR unless set). */
   decoder?: ActionDecoder;
+  /** The wrist camera's frame: required by a model with a wrist view (`wristSize` > 0), refused by one without. */
+  wrist?: RgbImage;
 }
 
 export interface PolicyOutput {
@@ -89,29 +91,41 @@ export class VlaPolicy {
     return new VlaPolicy(dir, config, tokenizer, new ActionTokenizer(config.vocabSize), vision, projector, llm);
   }
 
-  /** Resizes (and optionally rotates/crops) an observation to what the backbone expects. */
-  prepareImage(image: RgbImage, opts: ObservationOptions = {}): RgbImage {
+  /** The wrist camera's frame size, 0 when the model has no wrist view. */
+  get wristSize(): number {
+    return this.config.vision[0]!.wristImageSize;
+  }
+
+  /** Resizes (and optionally rotates/crops) an observation to what the backbone expects; `view` picks the agent or the wrist size. */
+  prepareImage(image: RgbImage, opts: ObservationOptions = {}, view: ImageView = 'agent'): RgbImage {
     checkImage(image);
     let img = opts.rotate ? rotate180(image) : image;
-    const size = this.config.vision[0]!.imageSize;
+    const size = view === 'agent' ? this.config.vision[0]!.imageSize : this.wristSize;
     img = resize(img, size, size);
     return opts.centerCrop ? centerCrop(img, 0.9) : img;
   }
 
-  /** Projected patch embeddings [patches, d] of an image already at the backbone's size. */
-  embedImage(img: RgbImage): Tensor {
+  /** Projected patch embeddings [patches, d] of an image already at the backbone's size for its view. */
+  embedImage(img: RgbImage, view: ImageView = 'agent'): Tensor {
     const features = this.vision.map((vit, i) => {
       const c = this.config.vision[i]!;
-      return mergePatches(vit.forward(patchify(img, c.patchSize, c.mean, c.std)), c.imageSize / c.patchSize, c.merge);
+      const size = view === 'agent' ? c.imageSize : c.wristImageSize;
+      return mergePatches(vit.forward(patchify(img, c.patchSize, c.mean, c.std), view), size / c.patchSize, c.merge);
     });
     return this.projector.forward(features.length === 2 ? concatColumns(features[0]!, features[1]!) : features[0]!);
   }
 
-  /** The decoder's input: [BOS, image patches, prompt tokens] as embeddings [P, d]. */
-  prefix(img: RgbImage, instruction: string): Tensor {
+  /**
+   * The decoder's input: [BOS, image patches, wrist patches, prompt tokens] as embeddings [P, d]
+   * (images already prepared; the wrist frame exactly when the model has a wrist view).
+   */
+  prefix(img: RgbImage, instruction: string, wrist?: RgbImage): Tensor {
+    if (this.wristSize > 0 && !wrist) throw new Error(`${this.dir}: this model also reads a ${this.wristSize}x${this.wristSize} wrist-camera frame; none was given`);
+    if (this.wristSize === 0 && wrist) throw new Error(`${this.dir}: this model has no wrist view, but a wrist-camera frame was given`);
     const ids = this.tokenizer.promptIds(instruction);
     const text = this.llm.embed(ids);
-    return concatRows([text.slice(0, 1), this.embedImage(img), text.slice(1, ids.length)]);
+    const images = wrist ? [this.embedImage(img), this.embedImage(wrist, 'wrist')] : [this.embedImage(img)];
+    return concatRows([text.slice(0, 1), ...images, text.slice(1, ids.length)]);
   }
 
   /** The norm_stats entry to use: the one asked for, or the only one. */
@@ -130,7 +144,7 @@ export class VlaPolicy {
     if (!instruction.trim()) throw new Error('instruction is empty');
     const stats = this.normStats(opts.unnormKey);
     const t0 = performance.now();
-    const prefix = this.prefix(this.prepareImage(image, opts), instruction);
+    const prefix = this.prefix(this.prepareImage(image, opts), instruction, opts.wrist && this.prepareImage(opts.wrist, opts, 'wrist'));
     const visionMs = performance.now() - t0;
     const { tokens, stats: decodeStats } = (opts.decoder ?? this.decoder).decode(prefix, ACTION_DIMS);
     const normalized = this.actionTokenizer.decode(tokens);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import llamaTokenizerJs from 'llama-tokenizer-js';
 import { ActionTokenizer } from './action-tokenizer.js';
 import { TextTokenizer, openVlaPrompt } from './text-tokenizer.js';
-import { buildWordTokenizer } from './word-tokenizer.js';
+import { buildWordTokenizer, wordTokenizerWords } from './word-tokenizer.js';
 
 /**
  * Llama-2's tokenizer.json, rebuilt from the vocabulary and merge list that the dev fixture
@@ -57,4 +57,14 @@ test('word tokenizer: action tokens are the last 256 ids; unknown words map to <
   assert.deepEqual(tok.encode('pick zebra bowl'), [tok.vocab.get('pick'), tok.unkId, tok.vocab.get('bowl')]);
   assert.equal(tok.spaceId, undefined);
   assert.throws(() => buildWordTokenizer(Array.from({ length: 100 }, (_, i) => `w${i}`), 300), /do not fit/);
+});
+
+test('word tokenizer: its words beyond the prompt, in id order, rebuild the same tokenizer whatever order they first came in', () => {
+  const words = ['put', 'the', 'bowl', 'in', 'to', 'drawer', 'pick', 'up', 'block'];
+  const built = buildWordTokenizer(words, 300);
+  const back = wordTokenizerWords(built.tokenizer);
+  assert.deepEqual(back, ['put', 'bowl', 'in', 'drawer', 'pick', 'up', 'block'], '"the" and "to" are prompt words');
+  assert.deepEqual(buildWordTokenizer(back, 300), built);
+  assert.notDeepEqual(buildWordTokenizer([...words].reverse(), 300), built, 'another order gives other ids');
+  assert.throws(() => wordTokenizerWords({ model: { type: 'BPE', vocab: {} } }), /not a word-level tokenizer/);
 });

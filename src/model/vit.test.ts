@@ -8,7 +8,7 @@ import type { TensorSource } from './llama.js';
 import { randomSource } from './random-weights.js';
 import { mergePatches, VisionTransformer } from './vit.js';
 
-const dino: VitConfig = { imageSize: 28, patchSize: 14, width: 16, depth: 3, nHeads: 2, mlpHidden: 32, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], merge: 1 };
+const dino: VitConfig = { imageSize: 28, patchSize: 14, width: 16, depth: 3, nHeads: 2, mlpHidden: 32, registers: 4, classToken: true, layerScale: true, gelu: 'erf', eps: 1e-6, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], merge: 1, wristImageSize: 0 };
 // A SigLIP-style encoder; timm's so400m uses erf GELU, the tanh form is covered here for other ViTs.
 const siglip: VitConfig = { ...dino, width: 12, nHeads: 3, mlpHidden: 20, registers: 0, classToken: false, layerScale: false, gelu: 'tanh', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const n = 4; // 28 / 14 = 2 patches a side

@@ -2,6 +2,9 @@ import { add, attention, concatRows, embedding, gelu, layerNorm, linear, mul, Te
 import type { VitConfig } from './config.js';
 import type { TensorSource } from './llama.js';
 
+/** Which camera an image comes from: the agent view, or the wrist camera (VitConfig.wristImageSize). */
+export type ImageView = 'agent' | 'wrist';
+
 interface VitBlockWeights {
   norm1: [Tensor, Tensor];
   /** timm's fused qkv weight [3·width, width], split into its q, k, v row blocks (views, no copy). */
@@ -30,13 +33,16 @@ export class VisionTransformer {
     private readonly patchW: Tensor,
     private readonly patchB: Tensor,
     private readonly posEmbed: Tensor,
+    /** The wrist view's position table [wrist patches, width] (VitConfig.wristImageSize), or null. */
+    private readonly wristPosEmbed: Tensor | null,
     private readonly cls: Tensor | null,
     private readonly reg: Tensor | null,
     private readonly blocks: VitBlockWeights[],
   ) {}
 
-  get numPatches(): number {
-    return (this.cfg.imageSize / this.cfg.patchSize) ** 2;
+  /** Patches of the agent view, or of the wrist view. */
+  numPatches(view: ImageView = 'agent'): number {
+    return ((view === 'agent' ? this.cfg.imageSize : this.cfg.wristImageSize) / this.cfg.patchSize) ** 2;
   }
 
   static load(get: TensorSource, prefix: string, cfg: VitConfig): VisionTransformer {
@@ -67,20 +73,22 @@ export class VisionTransformer {
       get(`${prefix}patch_embed.proj.weight`, [d, 3, p, p]).reshape([d, 3 * p * p]),
       get(`${prefix}patch_embed.proj.bias`, [d]),
       posRows,
+      cfg.wristImageSize > 0 ? get(`${prefix}wrist_pos_embed`, [1, (cfg.wristImageSize / p) ** 2, d]).reshape([(cfg.wristImageSize / p) ** 2, d]) : null,
       cfg.classToken ? get(`${prefix}cls_token`, [1, 1, d]).reshape([1, d]) : null,
       cfg.registers > 0 ? get(`${prefix}reg_token`, [1, cfg.registers, d]).reshape([cfg.registers, d]) : null,
       blocks,
     );
   }
 
-  /** patches [numPatches, 3·p·p] (see image.ts patchify) -> patch tokens [numPatches, width]. */
-  forward(patches: Tensor): Tensor {
-    const n = this.numPatches;
-    if (patches.rows !== n) throw new Error(`VisionTransformer: ${patches.rows} patches, expected ${n}`);
+  /** patches [numPatches, 3·p·p] (see image.ts patchify) -> patch tokens [numPatches, width]; the view picks the position table. */
+  forward(patches: Tensor, view: ImageView = 'agent'): Tensor {
+    if (view === 'wrist' && !this.wristPosEmbed) throw new Error('VisionTransformer: this model has no wrist view');
+    const n = this.numPatches(view);
+    if (patches.rows !== n) throw new Error(`VisionTransformer: ${patches.rows} patches, expected ${n} (${view} view)`);
     const embedded = this.linear(patches, this.patchW, this.patchB);
     // Position embeddings cover the patches, plus the class token when the table has one more row.
-    const posForCls = this.posEmbed.rows === n + 1;
-    const tokens = add(embedded, posForCls ? this.posEmbed.slice(1, n + 1) : this.posEmbed);
+    const posForCls = this.posEmbed.rows === this.numPatches('agent') + 1;
+    const tokens = add(embedded, view === 'wrist' ? this.wristPosEmbed! : posForCls ? this.posEmbed.slice(1, n + 1) : this.posEmbed);
     const prefix: Tensor[] = [];
     if (this.cls) prefix.push(posForCls ? add(this.cls, this.posEmbed.slice(0, 1)) : this.cls);
     if (this.reg) prefix.push(this.reg);

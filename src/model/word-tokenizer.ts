@@ -5,6 +5,8 @@ import { openVlaPrompt } from './text-tokenizer.js';
  * 0 <unk>, 1 <s>, 2 </s>, then the words, then unused fillers, and the last 256 ids of the
  * vocabulary (size V) are the action tokens, exactly where OpenVLA puts them.
  */
+const PROMPT_WORDS = new Set(splitWords(openVlaPrompt('')));
+
 export function buildWordTokenizer(words: Iterable<string>, vocabSize: number): { tokenizer: Record<string, unknown>; config: Record<string, unknown> } {
   const specials = ['<unk>', '<s>', '</s>'];
   const unique = [...new Set([...splitWords(openVlaPrompt('')), ...words])].filter((w) => !specials.includes(w));
@@ -30,6 +32,20 @@ export function buildWordTokenizer(words: Iterable<string>, vocabSize: number): 
     },
     config: { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', add_bos_token: true, tokenizer_class: 'PreTrainedTokenizerFast' },
   };
+}
+
+/**
+ * The words of a tokenizer.json that buildWordTokenizer wrote, beyond the prompt's own, in id order:
+ * passed back to it, they rebuild the same ids (a fine-tune keeps its model's vocabulary whatever
+ * order new data names the words in).
+ */
+export function wordTokenizerWords(tokenizer: unknown): string[] {
+  const vocab = (tokenizer as { model?: { type?: string; vocab?: Record<string, number> } }).model;
+  if (vocab?.type !== 'WordLevel' || !vocab.vocab) throw new Error('not a word-level tokenizer.json (one that train-vla wrote)');
+  return Object.entries(vocab.vocab)
+    .filter(([w, id]) => id >= 3 && !/^<(extra|action)_\d+>$/.test(w) && !PROMPT_WORDS.has(w))
+    .sort((a, b) => a[1] - b[1])
+    .map(([w]) => w);
 }
 
 /** The words the Whitespace pre-tokenizer makes of a text: runs of word characters, and of other non-space characters. */

@@ -44,6 +44,8 @@ export interface EnvOptions {
   imageSize?: number;
   /** Also render the wrist camera into each observation. */
   wristView?: boolean;
+  /** Square wrist frame size in pixels (default 128: datasets and evaluation render it alike, then resize it to the policy's input). */
+  wristSize?: number;
   /** Shadows from the overhead lamp (default on). */
   shadows?: boolean;
 }
@@ -57,6 +59,7 @@ export class TabletopEnv {
   private data: MjData | null = null;
   private xml = '';
   private readonly raster: Rasterizer;
+  private readonly wristRaster: Rasterizer | null;
   private bodyIds = new Map<string, number>();
   /** qpos addresses of the hand's free joint and of the left finger's slide joint. */
   private handQpos = 0;
@@ -73,6 +76,8 @@ export class TabletopEnv {
     this.imageSize = opts.imageSize ?? 256;
     this.wristView = opts.wristView ?? false;
     this.raster = new Rasterizer(this.imageSize, this.imageSize, opts.shadows ?? true);
+    const wristSize = opts.wristSize ?? 128;
+    this.wristRaster = !this.wristView ? null : wristSize === this.imageSize ? this.raster : new Rasterizer(wristSize, wristSize, opts.shadows ?? true);
   }
 
   /** A world rendering `imageSize`-pixel frames (a number for backward compatibility, or options). */
@@ -158,8 +163,8 @@ export class TabletopEnv {
     return Array.from(this.d.xpos.subarray(id * 3, id * 3 + 3)) as [number, number, number];
   }
 
-  /** Renders the scene from `camera` (default: the agent view). */
-  render(camera: Camera = this.camera): RgbImage {
+  /** Renders the scene from `camera` (default: the agent view), at the agent view's size unless another rasterizer is given. */
+  render(camera: Camera = this.camera, raster: Rasterizer = this.raster): RgbImage {
     const m = this.model!;
     const d = this.d;
     const geoms: GeomPose[] = [];
@@ -172,13 +177,13 @@ export class TabletopEnv {
         rgba: m.geom_rgba.subarray(i * 4, i * 4 + 4),
       });
     }
-    return this.raster.render(geoms, camera);
+    return raster.render(geoms, camera);
   }
 
   observe(): Observation {
     const state = this.state();
     const obs: Observation = { image: this.render(), state };
-    if (this.wristView) obs.wrist = this.render(wristView(state.eef));
+    if (this.wristRaster) obs.wrist = this.render(wristView(state.eef), this.wristRaster);
     return obs;
   }
 

@@ -134,3 +134,20 @@ test('relabelled collection: an object task on another task\'s layout, whose fir
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('collect --wrist stores the wrist camera beside every frame, at its own size, and resumes only at that size', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svcollect-'));
+  try {
+    const store = await collectDemonstrations({ suites: ['spatial'], episodesPerTask: 1, out: dir, size: 32, wristSize: 16, every: 8 });
+    assert.equal(store.index.wristSize, 16);
+    const ep = store.read(store.index.episodes[0]!);
+    assert.equal(ep.wrist?.length, ep.frames.length);
+    assert.ok(ep.wrist!.every((f) => f.length === 16 * 16 * 3));
+    // The hand moves down onto the object: the wrist view changes far more than the agent view.
+    const change = (frames: Uint8Array[]) => frames[0]!.reduce((s, v, i) => s + Math.abs(v - frames[frames.length - 1]![i]!), 0) / frames[0]!.length;
+    assert.ok(change(ep.wrist!) > 2 * change(ep.frames), `wrist ${change(ep.wrist!).toFixed(1)} vs agent ${change(ep.frames).toFixed(1)} per byte`);
+    await assert.rejects(collectDemonstrations({ suites: ['spatial'], episodesPerTask: 1, out: dir, size: 32, every: 8 }), /holds 16-pixel wrist frames, not none/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

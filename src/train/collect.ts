@@ -10,6 +10,8 @@ export interface CollectOptions {
   out: string;
   /** Frame size stored (the policy's input size); frames are rendered at 256 and resized with antialiasing. */
   size: number;
+  /** Also store the wrist camera's frames at this size (the policy's wrist input; rendered at 128 and resized); 0 or absent: none. */
+  wristSize?: number;
   /** Keep only every k-th step (1 = all). */
   every?: number;
   /**
@@ -53,8 +55,9 @@ export interface CollectOptions {
  * Resumable: episodes already in the store are skipped.
  */
 export async function collectDemonstrations(opts: CollectOptions): Promise<EpisodeStore> {
-  const store = EpisodeStore.open(opts.out, { width: opts.size, height: opts.size });
-  const env = await TabletopEnv.create({ imageSize: 256, shadows: opts.shadows ?? true });
+  const wristSize = opts.wristSize ?? 0;
+  const store = EpisodeStore.open(opts.out, { width: opts.size, height: opts.size, wristSize });
+  const env = await TabletopEnv.create({ imageSize: 256, shadows: opts.shadows ?? true, wristView: wristSize > 0 });
   const every = opts.every ?? 1;
   const maxEpisodes = TRAINING_STATES.end - TRAINING_STATES.first;
   if (!Number.isInteger(opts.episodesPerTask) || opts.episodesPerTask < 1 || opts.episodesPerTask > maxEpisodes) throw new Error(`episodes per task must be 1..${maxEpisodes}, got ${opts.episodesPerTask}`);
@@ -90,6 +93,7 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     opts.onEpisode?.(done, jobs.length, r.success);
     if (!r.success && !opts.learner) continue;
     const frames: Uint8Array[] = [];
+    const wrist: Uint8Array[] = [];
     const actions: Float32Array[] = [];
     const kept: number[][] = [];
     const keptStates: number[][] = [];
@@ -97,11 +101,12 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
       const label = labels[i];
       if (i % every !== 0 || !label) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
+      if (wristSize) wrist.push(resize(obs.wrist!, wristSize, wristSize).data);
       actions.push(Float32Array.from(label));
       kept.push(points[i]!);
       keptStates.push(states[i]!);
     });
-    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions, points: kept, states: keptStates }, { dagger: !!opts.learner });
+    store.append({ suite: task.suite, task: task.index, init, instruction: task.instruction, success: r.success, width: opts.size, height: opts.size, frames, actions, points: kept, states: keptStates, ...(wristSize ? { wrist, wristSize } : {}) }, { dagger: !!opts.learner });
   }
   return store;
 }

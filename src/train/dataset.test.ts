@@ -51,6 +51,29 @@ test('an episode read from disk frame by frame carries its points and states', (
     assert.deepEqual(a!.frame(2), ep.frames[2]);
     assert.equal(b!.points, undefined);
     assert.equal(b!.states, undefined);
+    assert.throws(() => b!.wristFrame(0), /no wrist frames/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wrist frames round-trip, are read one at a time from disk, and a store keeps one wrist size', () => {
+  const ep = episode(1, 3);
+  const withWrist = { ...ep, wristSize: 2, wrist: ep.frames.map((_, i) => Uint8Array.from({ length: 12 }, (_, j) => 100 + i * 12 + j)) };
+  assert.deepEqual(decodeEpisode(encodeEpisode(withWrist)), withWrist);
+  assert.throws(() => encodeEpisode({ ...withWrist, wrist: withWrist.wrist.slice(1) }), /2x2x3 wrist frame for each of its 3 frames/);
+  assert.throws(() => encodeEpisode({ ...ep, wristSize: 2 }), /go together/);
+  const dir = mkdtempSync(join(tmpdir(), 'svds-'));
+  try {
+    const store = EpisodeStore.open(dir, { width: 4, height: 3, wristSize: 2 });
+    store.append(withWrist);
+    assert.throws(() => store.append(episode(2, 2)), /wrist frames are absent, dataset's are 2/);
+    const onDisk = store.openOnDisk(store.index.episodes[0]!);
+    assert.deepEqual(onDisk.wristFrame(1), withWrist.wrist[1]);
+    assert.deepEqual(onDisk.frame(2), ep.frames[2]);
+    assert.deepEqual(onDisk.actions, ep.actions);
+    assert.throws(() => EpisodeStore.open(dir, { width: 4, height: 3, wristSize: 0 }), /holds 2-pixel wrist frames, not none/);
+    assert.equal(EpisodeStore.open(dir, { width: 4, height: 3 }).index.wristSize, 2, 'a reader need not name the wrist size');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -72,7 +95,7 @@ test('a store resumes after a crash: indexed episodes stay, unindexed leftovers 
     assert.deepEqual(again.read(again.index.episodes[1]!), episode(1, 4));
     const onDisk = again.openOnDisk(again.index.episodes[1]!);
     const { frames, ...rest } = episode(1, 4);
-    assert.deepEqual({ ...onDisk, frame: undefined, steps: undefined }, { ...rest, frame: undefined, steps: undefined });
+    assert.deepEqual({ ...onDisk, frame: undefined, wristFrame: undefined, steps: undefined }, { ...rest, frame: undefined, wristFrame: undefined, steps: undefined });
     frames.forEach((f, i) => assert.deepEqual(onDisk.frame(i), f));
     assert.throws(() => onDisk.frame(4), /no frame 4 \(4 steps\)/);
     assert.throws(() => EpisodeStore.open(dir, { width: 8, height: 8 }), /holds 4x3 frames/);

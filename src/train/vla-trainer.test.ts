@@ -23,8 +23,8 @@ const instructions = ['pick up the red block', 'put the blue can in the basket']
  * the aim in the next quadrant. With `states`, frame i records that hand and aim in metres (a pixel a
  * centimetre), the task's height and finger opening: what the image shows.
  */
-function makeStore(dir: string, points = false, states = false): EpisodeStore {
-  const store = EpisodeStore.open(dir, { width: 32, height: 32 });
+function makeStore(dir: string, points = false, states = false, wristSize = 0): EpisodeStore {
+  const store = EpisodeStore.open(dir, { width: 32, height: 32, wristSize });
   const rand = seededRandom(1);
   const corner = (q: number): [number, number] => [(q % 2) * 16 + 8, Math.floor(q / 2) * 16 + 8];
   for (let task = 0; task < 2; task++) {
@@ -39,7 +39,8 @@ function makeStore(dir: string, points = false, states = false): EpisodeStore {
     const actions = frames.map((_, i) => Float32Array.from([task ? 0.8 : -0.8, 0.3 * Math.sin(i), task ? -0.5 : 0.5, 0, 0, task ? 0.2 : -0.2, task ? 1 : -1]));
     const pts = points ? frames.map((_, f) => [...corner(f % 4), ...corner((f + 1) % 4)]) : undefined;
     const sts = states ? frames.map((_, f) => [...corner(f % 4), task ? 20 : 5, task ? 0 : 4, ...corner((f + 1) % 4), 0].map((cm) => cm / 100)) : undefined;
-    store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions, ...(pts ? { points: pts } : {}), ...(sts ? { states: sts } : {}) });
+    const wrist = wristSize ? { wristSize, wrist: frames.map((_, f) => Uint8Array.from({ length: wristSize * wristSize * 3 }, () => (f % 2 ? 200 : 40) + Math.floor(rand() * 30))) } : {};
+    store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions, ...(pts ? { points: pts } : {}), ...(sts ? { states: sts } : {}), ...wrist });
   }
   return store;
 }
@@ -143,6 +144,43 @@ test('with merged patches (2 x 2 blocks of a 4 x 4 grid into 4 decoder tokens) t
     for (let j = 1; j < V; j++) if (logits.data[i * V + j]! > logits.data[i * V + best]!) best = j;
     assert.equal(best, t, `token ${i}`);
   });
+});
+
+test('with a wrist view, training and VlaPolicy run the same forward, the decoder reads the wrist frame, and a model without one starts it', () => {
+  const wristCfg: SmallVlaConfig = { ...cfg, patchSize: 8, merge: 2, wristImageSize: 16, imageHead: 1, stateHead: 1 };
+  const store = makeStore(join(root, 'data-wrist'), false, true, 16);
+  const stats = statsOf(store);
+  // A model without the wrist view, then one that gains it from there (the wrist position table fresh).
+  const plain = new VlaTrainer({ ...wristCfg, wristImageSize: 0 }, instructions, 6);
+  plain.train([store], stats, join(root, 'wrist-base'), { steps: 2, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  const trainer = new VlaTrainer(wristCfg, instructions, 7);
+  const freshPos = Float32Array.from(trainer.params.get('vision_backbone.featurizer.wrist_pos_embed').value.data);
+  trainer.initFromModel(join(root, 'wrist-base'));
+  assert.deepEqual(trainer.params.get('vision_backbone.featurizer.wrist_pos_embed').value.data, freshPos);
+  assert.deepEqual(trainer.params.get('projector.fc1.weight').value.data, plain.params.get('projector.fc1.weight').value.data);
+  trainer.train([store], stats, join(root, 'wrist'), { steps: 6, batch: 2, lr: 3e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32' });
+  const policy = VlaPolicy.load(join(root, 'wrist'));
+  assert.equal(policy.wristSize, 16);
+  const ep = store.read(store.index.episodes[0]!);
+  const img = { width: 32, height: 32, data: ep.frames[2]! };
+  const wrist = { width: 16, height: 16, data: ep.wrist![2]! };
+  const prompt = trainer.tokenizer.promptIds(instructions[0]!);
+  assert.equal(policy.prefix(img, instructions[0]!, wrist).rows, prompt.length + 4 + 1, 'BOS, 4 agent tokens, 1 wrist token, the rest of the prompt');
+  const out = policy.predictAction(img, instructions[0]!, { unnormKey: 'toy', wrist });
+  const logits = trainer.forward(new Tape(), img, prompt, out.tokens, wrist).value;
+  const V = logits.cols;
+  out.tokens.forEach((t, i) => {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (logits.data[i * V + j]! > logits.data[i * V + best]!) best = j;
+    assert.equal(best, t, `token ${i}`);
+  });
+  const otherWrist = { width: 16, height: 16, data: ep.wrist![3]! };
+  assert.ok(maxAbsDiff(logits.data, trainer.forward(new Tape(), img, prompt, out.tokens, otherWrist).value.data) > 1e-4, 'the wrist frame does not reach the logits');
+  assert.throws(() => policy.predictAction(img, instructions[0]!, { unnormKey: 'toy' }), /wrist-camera frame; none was given/);
+  assert.throws(() => VlaPolicy.load(join(root, 'wrist-base')).predictAction(img, instructions[0]!, { unnormKey: 'toy', wrist }), /no wrist view/);
+  // A dataset without wrist frames is refused by name.
+  const noWrist = makeStore(join(root, 'data-no-wrist'));
+  assert.throws(() => new VlaTrainer(wristCfg, instructions, 7).train([noWrist], stats, join(root, 'wrist-refused'), { steps: 1, batch: 2, lr: 1e-3, seed: 1, checkpointEvery: 100, unnormKey: 'toy' }), /no 16-pixel wrist frames/);
 });
 
 test('the training-only image head is checkpointed and resumed but never exported', () => {

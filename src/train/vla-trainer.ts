@@ -29,6 +29,11 @@ export interface SmallVlaConfig {
   /** Each k x k block of patch features becomes one decoder token (VitConfig.merge); default 1. */
   merge?: number;
   /**
+   * A second, wrist-camera image of this size (VitConfig.wristImageSize): the same ViT with its own
+   * position table, its tokens after the agent view's. 0 or absent: none.
+   */
+  wristImageSize?: number;
+  /**
    * Weight of an auxiliary loss (training only, never exported): the action bins predicted by one
    * linear layer straight from the image tokens. It gives the vision tower a short gradient path to
    * action-relevant features; through the decoder alone a from-scratch ViT stays unused for
@@ -74,6 +79,7 @@ export const DEFAULT_SMALL_VLA: SmallVlaConfig = { imageSize: 128, patchSize: 16
 const PAD = 64;
 const MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 const VIT = 'vision_backbone.featurizer.';
+const WRIST_POS = `${VIT}wrist_pos_embed`;
 /** Training-only parameters (never exported). */
 const TRAINING_ONLY = 'training.';
 const IMAGE_HEAD = `${TRAINING_ONLY}image_head.`;
@@ -128,6 +134,8 @@ export interface VlaTrainingOptions {
 
 interface Frame {
   image: RgbImage;
+  /** The wrist camera's frame, for a model with a wrist view. */
+  wrist?: RgbImage;
   prompt: readonly number[];
   actionTokens: readonly number[];
   /** The waypoint head's target (x, y, z), or null where the labels are not what was executed (DAgger). */
@@ -166,12 +174,17 @@ export class VlaTrainer {
     const init = new Initializer(seed);
     const { vitWidth: D, patchSize: P, hidden: d } = cfg;
     const nPatches = (cfg.imageSize / P) ** 2;
+    const wristPatches = ((cfg.wristImageSize ?? 0) / P) ** 2;
+    if (wristPatches && cfg.pointHead) throw new Error('the point head reads the agent view alone: train a wrist view without it');
     this.params.set(`${VIT}patch_embed.proj.weight`, init.normal([D, 3, P, P], 0.02));
     this.params.set(`${VIT}patch_embed.proj.bias`, init.zeros([D]));
     this.params.set(`${VIT}pos_embed`, init.normal([1, nPatches, D], 0.02));
+    if (wristPatches) this.params.set(WRIST_POS, init.normal([1, wristPatches, D], 0.02));
     for (let i = 0; i < cfg.vitDepth - 1; i++) initVitBlock(this.params, `${VIT}blocks.${i}`, this.vitBlockCfg, init);
     const k = cfg.merge ?? 1;
-    if ((cfg.imageSize / P) % k !== 0) throw new Error(`merge ${k} must divide the patch grid ${cfg.imageSize / P}`);
+    for (const size of [cfg.imageSize, cfg.wristImageSize ?? 0]) if ((size / P) % k !== 0) throw new Error(`merge ${k} must divide the patch grid ${size / P}`);
+    // Decoder tokens per sample: the agent view's, then the wrist view's.
+    const imageTokens = (nPatches + wristPatches) / (k * k);
     this.params.set('projector.fc1.weight', init.normal([d, D * k * k], 0.02));
     this.params.set('projector.fc1.bias', init.zeros([d]));
     this.params.set('projector.fc2.weight', init.normal([d, d], 0.02));
@@ -181,8 +194,7 @@ export class VlaTrainer {
     this.params.set('language_model.model.norm.weight', init.ones([d]));
     this.params.set('language_model.lm_head.weight', init.normal([cfg.vocabSize + PAD, d], 0.02));
     if (cfg.imageHead) {
-      const tokens = nPatches / (k * k);
-      this.params.set(`${IMAGE_HEAD}weight`, init.normal([7 * N_BINS, tokens * d], 0.02));
+      this.params.set(`${IMAGE_HEAD}weight`, init.normal([7 * N_BINS, imageTokens * d], 0.02));
       this.params.set(`${IMAGE_HEAD}bias`, init.zeros([7 * N_BINS]));
     }
     if (cfg.waypointHead) {
@@ -196,7 +208,7 @@ export class VlaTrainer {
       this.params.set(`${POINT_HEAD}bias`, init.zeros([2 * nPatches]));
     }
     if (cfg.stateHead) {
-      this.params.set(`${STATE_HEAD}image.weight`, init.normal([IMAGE_STATE_VALUES, (nPatches / (k * k)) * d], 0.02));
+      this.params.set(`${STATE_HEAD}image.weight`, init.normal([IMAGE_STATE_VALUES, imageTokens * d], 0.02));
       this.params.set(`${STATE_HEAD}image.bias`, init.zeros([IMAGE_STATE_VALUES]));
       this.params.set(`${STATE_HEAD}weight`, init.normal([STATE_VALUES, d], 0.02));
       this.params.set(`${STATE_HEAD}bias`, init.zeros([STATE_VALUES]));
@@ -204,8 +216,8 @@ export class VlaTrainer {
   }
 
   /** Logits [7, vocab] of the positions that predict the 7 action tokens, teacher-forced on `actionTokens`. */
-  forward(tape: Tape, image: RgbImage, prompt: readonly number[], actionTokens: readonly number[]): Var {
-    return this.forwardBatch(tape, [{ image, prompt, actionTokens }]);
+  forward(tape: Tape, image: RgbImage, prompt: readonly number[], actionTokens: readonly number[], wrist?: RgbImage): Var {
+    return this.forwardBatch(tape, [{ image, prompt, actionTokens, wrist }]);
   }
 
   /** The projected image tokens of a batch [batch·tokens, hidden]: ViT (all blocks but the last), merge, projector. */
@@ -213,21 +225,31 @@ export class VlaTrainer {
     return this.project(tape, this.vitFeatures(tape, batch), batch.length);
   }
 
-  /** The ViT's patch features of a batch [batch·patches, vitWidth] (all blocks but the last). */
+  /**
+   * The ViT's patch features of a batch [batch·patches, vitWidth] (all blocks but the last): per
+   * sample the agent view's patches, then the wrist view's; attention stays within each image.
+   */
   private vitFeatures(tape: Tape, batch: readonly Frame[]): Var {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
-    const patchRows = batch.map((f) => patchify(f.image, P, MEAN, MEAN));
-    const vitTokens = patchRows[0]!.rows;
+    const wrist = (this.cfg.wristImageSize ?? 0) > 0;
+    const images = batch.flatMap((f) => {
+      if (wrist && !f.wrist) throw new Error('this model has a wrist view: every frame needs its wrist image');
+      return wrist ? [f.image, f.wrist!] : [f.image];
+    });
+    const patchRows = images.map((img) => patchify(img, P, MEAN, MEAN));
     let v = tape.linear(tape.constant(concatRows(patchRows)), tape.reshape(p(`${VIT}patch_embed.proj.weight`), [D, 3 * P * P]), p(`${VIT}patch_embed.proj.bias`));
-    const pos = tape.reshape(p(`${VIT}pos_embed`), [vitTokens, D]);
+    const agentRows = patchRows[0]!.rows;
+    const agentPos = tape.reshape(p(`${VIT}pos_embed`), [agentRows, D]);
+    const samplePos = wrist ? [agentPos, tape.reshape(p(WRIST_POS), [patchRows[1]!.rows, D])] : [agentPos];
+    const pos = samplePos.length === 1 ? samplePos[0]! : tape.concatRows(samplePos);
     v = tape.add(v, batch.length === 1 ? pos : tape.concatRows(batch.map(() => pos)));
-    const imageSegments = batch.map(() => vitTokens);
+    const imageSegments = patchRows.map((r) => r.rows);
     for (let i = 0; i < this.cfg.vitDepth - 1; i++) v = vitBlock(tape, this.params, `${VIT}blocks.${i}`, v, this.vitBlockCfg, imageSegments);
     return v;
   }
 
-  /** ViT features -> decoder tokens: the k x k merge, then the projector. */
+  /** ViT features -> decoder tokens: the k x k merge (within each image), then the projector. */
   private project(tape: Tape, features: Var, batchSize: number): Var {
     const p = (n: string) => this.params.get(n);
     const { vitWidth: D, patchSize: P } = this.cfg;
@@ -236,8 +258,10 @@ export class VlaTrainer {
     const nPatches = vitTokens / (k * k);
     let v = features;
     if (k > 1) {
-      const order = mergeOrder(this.cfg.imageSize / P, k);
-      const ids = Array.from({ length: batchSize }, (_, b) => Array.from(order, (r) => b * vitTokens + r)).flat();
+      const agent = mergeOrder(this.cfg.imageSize / P, k);
+      const wristSize = this.cfg.wristImageSize ?? 0;
+      const order = wristSize ? [...agent, ...Array.from(mergeOrder(wristSize / P, k), (r) => agent.length + r)] : Array.from(agent);
+      const ids = Array.from({ length: batchSize }, (_, b) => order.map((r) => b * vitTokens + r)).flat();
       v = tape.reshape(tape.embedding(v, ids), [batchSize * nPatches, D * k * k]);
     }
     return tape.linear(tape.gelu(tape.linear(v, p('projector.fc1.weight'), p('projector.fc1.bias')), 'erf'), p('projector.fc2.weight'), p('projector.fc2.bias'));
@@ -364,13 +388,19 @@ export class VlaTrainer {
     const stateCount = hasState.reduce((n, h) => n + h, 0);
     for (let i = 0; i < count; i++) if (hasState[i]) for (let j = 0; j < STATE_VALUES; j++) stateMean[j] += states[STATE_VALUES * i + j]! / stateCount;
     // Only what drawing needs outlives this function (not the per-step action arrays).
-    const sources = episodes.map(({ width, height, frame, instruction }) => ({ width, height, frame, prompt: this.tokenizer.promptIds(instruction) }));
+    const sources = episodes.map(({ width, height, frame, wristFrame, wristSize, instruction }) => ({ width, height, frame, wristFrame, wristSize, prompt: this.tokenizer.promptIds(instruction) }));
+    const wristSize = this.cfg.wristImageSize ?? 0;
+    if (wristSize) {
+      const without = entries.find((_, e) => sources[e]!.wristSize !== wristSize);
+      if (without) throw new Error(`${without.store.dir}/${without.e.file}: no ${wristSize}-pixel wrist frames (collect with --wrist ${wristSize})`);
+    }
     const draw = (k: number): Frame => {
-      const { width, height, frame, prompt } = sources[episodeOf[k]!]!;
+      const { width, height, frame, wristFrame, prompt } = sources[episodeOf[k]!]!;
       const waypoint = hasWaypoint[k] ? Array.from(waypoints.subarray(3 * k, 3 * k + 3)) : null;
       const pts = hasPoints[k] ? ([points[2 * k]!, points[2 * k + 1]!] as const) : null;
       const state = hasState[k] ? Array.from(states.subarray(STATE_VALUES * k, STATE_VALUES * (k + 1)), (v, j) => v - stateMean[j]!) : null;
-      return { image: { width, height, data: frame(frameOf[k]!) }, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint, points: pts, state };
+      const wrist = wristSize ? { width: wristSize, height: wristSize, data: wristFrame(frameOf[k]!) } : undefined;
+      return { image: { width, height, data: frame(frameOf[k]!) }, wrist, prompt, actionTokens: Array.from(tokens.subarray(7 * k, 7 * k + 7)), waypoint, points: pts, state };
     };
     return { count, pick: frameSampler(weight), draw };
   }
@@ -412,7 +442,7 @@ export class VlaTrainer {
       opt.lr = warmupCosine(step, opts.lr, Math.min(500, Math.floor(opts.steps / 20) + 1), opts.steps);
       const batch = Array.from({ length: opts.batch }, () => {
         const f = examples.draw(examples.pick(rand()));
-        return { ...f, image: augmentImage(f.image, rand) };
+        return { ...f, image: augmentImage(f.image, rand), wrist: f.wrist && augmentImage(f.wrist, rand) };
       });
       const tape = new Tape();
       const features = this.vitFeatures(tape, batch);
@@ -518,7 +548,11 @@ export class VlaTrainer {
       throw new Error(`${dir}: its tokenizer.json differs from the vocabulary of this dataset's instructions; fine-tune on data with the same instructions`);
     }
     const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
-    for (const [n, v] of this.params.vars) if (!n.startsWith(TRAINING_ONLY)) v.value.data.set(weights.tensor(n, v.shape).data);
+    for (const [n, v] of this.params.vars) {
+      // A model without a wrist view gains one: its position table starts fresh, everything else continues.
+      if (n.startsWith(TRAINING_ONLY) || (n === WRIST_POS && !weights.entries.has(n))) continue;
+      v.value.data.set(weights.tensor(n, v.shape).data);
+    }
     const ckptPath = join(dir, 'checkpoint', 'model.safetensors');
     if (!existsSync(ckptPath)) return [];
     const ckpt = SafetensorsFile.open(ckptPath);
@@ -541,7 +575,7 @@ export class VlaTrainer {
       model_type: 'openvla',
       use_fused_vision_backbone: false,
       image_sizes: [c.imageSize],
-      vision_config: [{ image_size: c.imageSize, patch_size: c.patchSize, width: c.vitWidth, depth: c.vitDepth, num_heads: c.vitHeads, mlp_hidden: 4 * c.vitWidth, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half', eps: 1e-6, merge: c.merge ?? 1 }],
+      vision_config: [{ image_size: c.imageSize, patch_size: c.patchSize, width: c.vitWidth, depth: c.vitDepth, num_heads: c.vitHeads, mlp_hidden: 4 * c.vitWidth, registers: 0, class_token: false, layer_scale: false, gelu: 'erf', normalization: 'half', eps: 1e-6, merge: c.merge ?? 1, ...(c.wristImageSize ? { wrist_image_size: c.wristImageSize } : {}) }],
       text_config: { model_type: 'llama', hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers, num_attention_heads: c.heads, num_key_value_heads: c.kvHeads, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: c.vocabSize + PAD },
       pad_to_multiple_of: PAD,
       n_action_bins: 256,

@@ -24,9 +24,9 @@ export function imageToJsonNumpy(image: RgbImage): JsonNumpy {
   return encodeUint8(image.data, [image.height, image.width, 3]);
 }
 
-/** The /act request body for an observation. */
-export function actPayload(image: RgbImage, instruction: string, unnormKey?: string): Record<string, unknown> {
-  return { image: imageToJsonNumpy(image), instruction, ...(unnormKey === undefined ? {} : { unnorm_key: unnormKey }) };
+/** The /act request body for an observation (with the wrist camera's frame, for a model with a wrist view). */
+export function actPayload(image: RgbImage, instruction: string, unnormKey?: string, wrist?: RgbImage): Record<string, unknown> {
+  return { image: imageToJsonNumpy(image), instruction, ...(unnormKey === undefined ? {} : { unnorm_key: unnormKey }), ...(wrist ? { wrist_image: imageToJsonNumpy(wrist) } : {}) };
 }
 
 /** A client for the policy server, speaking the same API as a Python client of OpenVLA's deploy.py. */
@@ -38,8 +38,8 @@ export class PolicyClient {
   }
 
   /** POST /act: the action, exactly as OpenVLA's server returns it (json_numpy float64). */
-  async act(image: RgbImage, instruction: string, unnormKey?: string): Promise<number[]> {
-    const body = await this.request('POST', '/act', actPayload(image, instruction, unnormKey));
+  async act(image: RgbImage, instruction: string, unnormKey?: string, wrist?: RgbImage): Promise<number[]> {
+    const body = await this.request('POST', '/act', actPayload(image, instruction, unnormKey, wrist));
     try {
       const arr = decodeJsonNumpy(body, 'action');
       return Array.from(toFloat64(arr));
@@ -49,8 +49,8 @@ export class PolicyClient {
   }
 
   /** POST /v1/act: the action with its tokens and decoding statistics. */
-  async predict(image: RgbImage, instruction: string, unnormKey?: string): Promise<PredictResponse> {
-    return (await this.request('POST', '/v1/act', actPayload(image, instruction, unnormKey))) as PredictResponse;
+  async predict(image: RgbImage, instruction: string, unnormKey?: string, wrist?: RgbImage): Promise<PredictResponse> {
+    return (await this.request('POST', '/v1/act', actPayload(image, instruction, unnormKey, wrist))) as PredictResponse;
   }
 
   async health(): Promise<HealthResponse> {

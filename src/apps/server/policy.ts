@@ -22,7 +22,9 @@ export interface ActionPolicy {
   readonly unnormKeys: readonly string[];
   /** Why the policy can no longer predict (e.g. its worker died); undefined while it can. */
   readonly failure?: string;
-  predict(image: RgbImage, instruction: string, opts: { unnormKey?: string }): Promise<ActionResult>;
+  /** Whether it also reads a wrist-camera frame (then every request carries one). */
+  readonly wristView?: boolean;
+  predict(image: RgbImage, instruction: string, opts: { unnormKey?: string; wrist?: RgbImage }): Promise<ActionResult>;
 }
 
 export interface VlaPolicyOptions {
@@ -38,8 +40,9 @@ export function vlaActionPolicy(policy: VlaPolicy, opts: VlaPolicyOptions = {}):
   return {
     description: { model: policy.dir, decoder: decoder.name },
     unnormKeys: Object.keys(policy.config.normStats),
-    predict(image, instruction, { unnormKey }) {
-      const out = policy.predictAction(image, instruction, { unnormKey, decoder, centerCrop: opts.centerCrop });
+    wristView: policy.wristSize > 0,
+    predict(image, instruction, { unnormKey, wrist }) {
+      const out = policy.predictAction(image, instruction, { unnormKey, decoder, centerCrop: opts.centerCrop, wrist });
       const s = out.stats;
       const t = out.timings;
       return Promise.resolve({

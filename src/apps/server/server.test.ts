@@ -55,8 +55,19 @@ async function post(url: string, body: string, contentType = 'application/json')
   return { status: res.status, json, text };
 }
 
-async function withServer(opts: { bodyLimit?: number; queueCapacity?: number; logger?: boolean }, fn: (url: string, policy: TestPolicy, server: PolicyServer) => Promise<void>): Promise<void> {
-  const policy = new TestPolicy();
+/** A TestPolicy that also reads a wrist-camera frame: its action is the sum of what both images give. */
+class WristTestPolicy extends TestPolicy {
+  readonly wristView = true;
+
+  override async predict(image: RgbImage, instruction: string, opts: { unnormKey?: string; wrist?: RgbImage }): Promise<ActionResult> {
+    const r = await super.predict(image, instruction, opts);
+    const w = TestPolicy.expected(opts.wrist!, instruction, opts.unnormKey!);
+    return { ...r, action: r.action.map((a, d) => a + w[d]!) };
+  }
+}
+
+async function withServer(opts: { bodyLimit?: number; queueCapacity?: number; logger?: boolean; wrist?: boolean }, fn: (url: string, policy: TestPolicy, server: PolicyServer) => Promise<void>): Promise<void> {
+  const policy = opts.wrist ? new WristTestPolicy() : new TestPolicy();
   const server = new PolicyServer({ policy, ...opts });
   const url = await server.listen('127.0.0.1', 0);
   try {
@@ -132,6 +143,7 @@ test('every bad input gets its 4xx JSON error without reaching the model, and th
       { name: 'missing image', body: without('image'), status: 400, code: 'missing_field' },
       { name: 'missing instruction', body: without('instruction'), status: 400, code: 'missing_field' },
       { name: 'misspelt field', body: JSON.stringify({ ...GOOD, unnormkey: 'bridge_orig' }), status: 400, code: 'unknown_field' },
+      { name: 'a wrist image for a model without a wrist view', body: JSON.stringify({ ...GOOD, wrist_image: GOOD.image }), status: 400, code: 'unknown_field' },
       { name: 'instruction is a number', body: JSON.stringify({ ...GOOD, instruction: 42 }), status: 400, code: 'invalid_type' },
       { name: 'image as nested lists', body: JSON.stringify({ ...GOOD, image: [[[0, 0, 0]]] }), status: 400, code: 'invalid_type' },
       { name: 'image dtype float64', body: img({ dtype: '<f8', shape: [IMAGE.height, IMAGE.width / 8, 3] }), status: 400, code: 'invalid_dtype' },
@@ -178,6 +190,22 @@ test('every bad input gets its 4xx JSON error without reaching the model, and th
     }
     const health = await fetch(`${url}/health`);
     assert.equal(health.status, 200);
+  });
+});
+
+test('a model with a wrist view gets the wrist_image field through to the policy, and a request without it is refused', async () => {
+  await withServer({ wrist: true }, async (url, policy) => {
+    const wrist = testImage(16, 16, 5);
+    const client = new PolicyClient(url);
+    const expected = TestPolicy.expected(IMAGE, 'Pick up the black bowl', 'bridge_orig').map((a, d) => a + TestPolicy.expected(wrist, 'Pick up the black bowl', 'bridge_orig')[d]!);
+    assert.deepEqual(await client.act(IMAGE, 'Pick up the black bowl', 'bridge_orig', wrist), expected);
+    assert.deepEqual((await client.predict(IMAGE, 'Pick up the black bowl', 'bridge_orig', wrist)).action, expected);
+    const missing = await post(`${url}/act`, JSON.stringify(GOOD));
+    assert.equal(missing.status, 400);
+    assert.match((missing.json as { error: { code: string; message: string } }).error.message, /missing field "wrist_image"/);
+    const badWrist = await post(`${url}/act`, JSON.stringify({ ...GOOD, wrist_image: { ...(GOOD.image as object), dtype: '<f8' } }));
+    assert.match((badWrist.json as { error: { message: string } }).error.message, /wrist_image must be uint8/);
+    assert.equal(policy.calls, 2, 'the refused requests never reached the model');
   });
 });
 

@@ -82,6 +82,7 @@ export class PolicyServer {
       unnormKeys: policy.unnormKeys,
       maxInstructionChars: opts.maxInstructionChars ?? 1024,
       maxImageSide: opts.maxImageSide ?? 4096,
+      wristView: policy.wristView ?? false,
     };
     const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
     // return503OnClosing off: shutdown answers come from our own hook, with the same error body as the rest.
@@ -158,7 +159,7 @@ export class PolicyServer {
     let started = 0;
     const result = await this.queue.run(() => {
       started = performance.now();
-      return this.opts.policy.predict(request.image, request.instruction, { unnormKey: request.unnormKey });
+      return this.opts.policy.predict(request.image, request.instruction, { unnormKey: request.unnormKey, wrist: request.wrist });
     });
     const inferenceMs = performance.now() - started;
     if (!Array.isArray(result.action) || result.action.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {

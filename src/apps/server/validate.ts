@@ -11,6 +11,8 @@ export class RequestError extends Error {
 
 export interface ActRequest {
   image: RgbImage;
+  /** The wrist camera's frame (`wrist_image`), for a model with a wrist view. */
+  wrist?: RgbImage;
   instruction: string;
   unnormKey?: string;
   /** The request came as deploy.py's `{"encoded": "<json>"}` form (answered in kind). */
@@ -23,9 +25,11 @@ export interface ValidationLimits {
   maxInstructionChars: number;
   /** Largest accepted image side in pixels. */
   maxImageSide: number;
+  /** The model also reads a wrist-camera frame: `wrist_image` is required (refused otherwise). */
+  wristView?: boolean;
 }
 
-const FIELDS = ['image', 'instruction', 'unnorm_key'];
+const FIELDS = ['image', 'instruction', 'unnorm_key', 'wrist_image'];
 
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
@@ -63,30 +67,33 @@ export function parseActRequest(body: unknown, limits: ValidationLimits): ActReq
   for (const f of ['image', 'instruction']) {
     if (!(f in payload)) throw new RequestError(400, 'missing_field', `missing field "${f}"`);
   }
+  if (limits.wristView && !('wrist_image' in payload)) throw new RequestError(400, 'missing_field', 'missing field "wrist_image": this model also reads the wrist camera');
+  if (!limits.wristView && 'wrist_image' in payload) throw new RequestError(400, 'unknown_field', '"wrist_image" was given, but this model has no wrist view');
   return {
     image: parseImage(payload.image, limits.maxImageSide),
+    ...(limits.wristView ? { wrist: parseImage(payload.wrist_image, limits.maxImageSide, 'wrist_image') } : {}),
     instruction: parseInstruction(payload.instruction, limits.maxInstructionChars),
     unnormKey: parseUnnormKey(payload.unnorm_key, limits.unnormKeys),
     encoded,
   };
 }
 
-function parseImage(value: unknown, maxSide: number): RgbImage {
+function parseImage(value: unknown, maxSide: number, field = 'image'): RgbImage {
   // The dtype first: a float image is better told "must be uint8" than that its byte count is off.
-  if (isJsonNumpy(value) && value.dtype !== '|u1') throw new RequestError(400, 'invalid_dtype', `image must be uint8 ("|u1"), got ${JSON.stringify(value.dtype)}`);
+  if (isJsonNumpy(value) && value.dtype !== '|u1') throw new RequestError(400, 'invalid_dtype', `${field} must be uint8 ("|u1"), got ${JSON.stringify(value.dtype)}`);
   let arr;
   try {
-    arr = decodeJsonNumpy(value, 'image');
+    arr = decodeJsonNumpy(value, field);
   } catch (e) {
     if (e instanceof JsonNumpyError) throw new RequestError(400, e.code === 'not_ndarray' ? 'invalid_type' : e.code, e.message);
     throw e;
   }
   const [height = 0, width = 0, channels = 0] = arr.shape;
   if (arr.shape.length !== 3 || (channels !== 3 && channels !== 4)) {
-    throw new RequestError(400, 'invalid_shape', `image must have shape [height, width, 3] (or 4 channels, alpha dropped), got ${JSON.stringify(arr.shape)}`);
+    throw new RequestError(400, 'invalid_shape', `${field} must have shape [height, width, 3] (or 4 channels, alpha dropped), got ${JSON.stringify(arr.shape)}`);
   }
   if (height < 1 || width < 1 || height > maxSide || width > maxSide) {
-    throw new RequestError(400, 'invalid_shape', `image sides must be between 1 and ${maxSide} pixels, got ${height}x${width}`);
+    throw new RequestError(400, 'invalid_shape', `${field} sides must be between 1 and ${maxSide} pixels, got ${height}x${width}`);
   }
   if (channels === 3) return { width, height, data: arr.bytes };
   // RGBA: keep RGB, as PIL's convert("RGB") in deploy.py does.

@@ -17,6 +17,7 @@ export class WorkerPolicy implements ActionPolicy {
     private readonly worker: Worker,
     readonly description: ActionPolicy['description'],
     readonly unnormKeys: readonly string[],
+    readonly wristView: boolean,
   ) {
     worker.on('message', (m: WorkerReply) => {
       if (m.type !== 'result' && m.type !== 'error') return;
@@ -44,7 +45,7 @@ export class WorkerPolicy implements ActionPolicy {
       worker.once('message', (m: WorkerReply) => {
         worker.off('exit', onExit);
         worker.off('error', reject);
-        if (m.type === 'ready') resolve(new WorkerPolicy(worker, m.description, m.unnormKeys));
+        if (m.type === 'ready') resolve(new WorkerPolicy(worker, m.description, m.unnormKeys, m.wristView));
         else reject(new Error(m.type === 'load_error' ? m.message : `unexpected first message from the policy worker: ${m.type}`));
       });
     });
@@ -54,15 +55,20 @@ export class WorkerPolicy implements ActionPolicy {
     return this.dead?.message;
   }
 
-  predict(image: RgbImage, instruction: string, opts: { unnormKey?: string }): Promise<ActionResult> {
+  predict(image: RgbImage, instruction: string, opts: { unnormKey?: string; wrist?: RgbImage }): Promise<ActionResult> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
-    // A copy the worker can own: the request's bytes may be a view into a larger (pooled) buffer.
-    const data = image.data.slice();
-    const message: PredictMessage = { id, image: { width: image.width, height: image.height, data }, instruction, unnormKey: opts.unnormKey };
+    // Copies the worker can own: the request's bytes may be views into a larger (pooled) buffer.
+    const transfer: ArrayBuffer[] = [];
+    const own = (img: RgbImage) => {
+      const data = img.data.slice();
+      transfer.push(data.buffer);
+      return { width: img.width, height: img.height, data };
+    };
+    const message: PredictMessage = { id, image: own(image), ...(opts.wrist ? { wrist: own(opts.wrist) } : {}), instruction, unnormKey: opts.unnormKey };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(message, [data.buffer]);
+      this.worker.postMessage(message, transfer);
     });
   }
 
