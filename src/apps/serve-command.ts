@@ -41,6 +41,7 @@ interface ActOptions {
   image: string;
   instruction: string;
   unnormKey?: string;
+  wristImage?: string;
   details?: boolean;
   json?: boolean;
 }
@@ -97,14 +98,16 @@ export function registerServeCommands(program: Command): void {
     .requiredOption('--image <png>', 'observation image (8-bit RGB/RGBA PNG), sent as json_numpy uint8 HxWx3')
     .requiredOption('--instruction <text>', 'task instruction, e.g. "pick up the black bowl"')
     .option('--unnorm-key <key>', 'dataset statistics to un-normalize with (needed when the model has several)')
+    .option('--wrist-image <png>', 'the wrist camera\'s frame, for a model with a wrist view (sent as wrist_image)')
     .option('--details', 'use POST /v1/act and also print the action tokens and decoding statistics')
     .option('--json', 'print JSON')
     .action(async (o: ActOptions) => {
       const image = decodePng(readFileSync(o.image), o.image);
+      const wrist = o.wristImage === undefined ? undefined : decodePng(readFileSync(o.wristImage), o.wristImage);
       const client = new PolicyClient(o.server);
       try {
         if (o.details) {
-          const r = await client.predict(image, o.instruction, o.unnormKey);
+          const r = await client.predict(image, o.instruction, o.unnormKey, wrist);
           if (o.json) console.log(JSON.stringify(r, null, 2));
           else {
             console.log(`action   [${r.action.map((a) => a.toFixed(4)).join(', ')}]`);
@@ -113,7 +116,7 @@ export function registerServeCommands(program: Command): void {
             console.log(`time     queue ${r.queue_ms.toFixed(1)} ms, inference ${r.inference_ms.toFixed(1)} ms`);
           }
         } else {
-          const action = await client.act(image, o.instruction, o.unnormKey);
+          const action = await client.act(image, o.instruction, o.unnormKey, wrist);
           console.log(o.json ? JSON.stringify({ action }) : `action   [${action.map((a) => a.toFixed(4)).join(', ')}]`);
         }
       } catch (e) {

@@ -16,6 +16,8 @@ export interface HealthResponse {
   model: string;
   decoder: string;
   unnorm_keys: string[];
+  /** Whether requests must carry `wrist_image`. */
+  wrist_view: boolean;
   queue: { waiting: number; capacity: number; running: boolean };
 }
 

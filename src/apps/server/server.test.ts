@@ -206,6 +206,7 @@ test('a model with a wrist view gets the wrist_image field through to the policy
     const badWrist = await post(`${url}/act`, JSON.stringify({ ...GOOD, wrist_image: { ...(GOOD.image as object), dtype: '<f8' } }));
     assert.match((badWrist.json as { error: { message: string } }).error.message, /wrist_image must be uint8/);
     assert.equal(policy.calls, 2, 'the refused requests never reached the model');
+    assert.equal((await client.health()).wrist_view, true);
   });
 });
 
@@ -236,7 +237,7 @@ test('POST /v1/act returns the action with its tokens and decoding statistics', 
 test('GET /health and GET /metrics (Prometheus) reflect what was served', async () => {
   await withServer({}, async (url) => {
     const h = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
-    assert.deepEqual(h, { status: 'ok', model: 'test-policy', decoder: 'ar', unnorm_keys: ['bridge_orig', 'libero_spatial'], queue: { waiting: 0, capacity: 16, running: false } });
+    assert.deepEqual(h, { status: 'ok', model: 'test-policy', decoder: 'ar', unnorm_keys: ['bridge_orig', 'libero_spatial'], wrist_view: false, queue: { waiting: 0, capacity: 16, running: false } });
     for (let i = 0; i < 3; i++) assert.equal((await post(`${url}/act`, JSON.stringify(GOOD))).status, 200);
     assert.equal((await post(`${url}/v1/act`, JSON.stringify(GOOD))).status, 200);
     assert.equal((await post(`${url}/act`, '{')).status, 400);

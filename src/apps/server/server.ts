@@ -145,6 +145,7 @@ export class PolicyServer {
         model: policy.description.model,
         decoder: policy.description.decoder,
         unnorm_keys: policy.unnormKeys,
+        wrist_view: policy.wristView ?? false,
         queue: { waiting: this.queue.depth, capacity: this.queue.capacity, running: this.queue.running },
       });
     });
