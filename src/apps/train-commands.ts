@@ -17,12 +17,13 @@ import { DEFAULT_SMALL_VLA, VlaTrainer, type SmallVlaConfig } from '../train/vla
 function initVocabulary(dir: string, instructions: readonly string[]): string[] {
   const path = join(dir, 'tokenizer.json');
   if (!existsSync(path)) throw new Error(`--init-from ${dir}: no tokenizer.json there`);
-  const tokenizer = TextTokenizer.load(dir);
+  const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const tokenizer = TextTokenizer.fromJson(json, {}, path);
   for (const i of instructions) {
     const missing = splitWords(i.toLowerCase()).find((w) => tokenizer.encode(w).includes(tokenizer.unkId));
     if (missing !== undefined) throw new Error(`--init-from ${dir}: the instruction "${i}" has the word "${missing}", which its vocabulary lacks; fine-tune on data with the same instructions`);
   }
-  return wordTokenizerWords(JSON.parse(readFileSync(path, 'utf8')));
+  return wordTokenizerWords(json);
 }
 
 /** `spec-vla collect`, `train-vla`, `train-draft`: the training pipeline. */
@@ -106,7 +107,6 @@ export function registerTrainCommands(program: Command): void {
     .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; wrist: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const dirs = o.data.split(',');
       const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
-      for (const store of stores) if (o.wrist && store.index.wristSize !== o.wrist) throw new Error(`${store.dir} has ${store.index.wristSize ? `${store.index.wristSize}-pixel wrist frames` : 'no wrist frames'}; --wrist ${o.wrist} needs datasets collected with --wrist ${o.wrist}`);
       const statsPath = join(dirs[0]!, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];

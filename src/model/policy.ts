@@ -8,7 +8,7 @@ import { LlamaModel } from './llama.js';
 import { Projector } from './projector.js';
 import { Checkpoint } from './safetensors.js';
 import { TextTokenizer } from './text-tokenizer.js';
-import { mergePatches, VisionTransformer, type ImageView } from './vit.js';
+import { mergePatches, viewImageSize, VisionTransformer, type ImageView } from './vit.js';
 
 export const ACTION_DIMS = 7;
 
@@ -100,7 +100,7 @@ export class VlaPolicy {
   prepareImage(image: RgbImage, opts: ObservationOptions = {}, view: ImageView = 'agent'): RgbImage {
     checkImage(image);
     let img = opts.rotate ? rotate180(image) : image;
-    const size = view === 'agent' ? this.config.vision[0]!.imageSize : this.wristSize;
+    const size = viewImageSize(this.config.vision[0]!, view);
     img = resize(img, size, size);
     return opts.centerCrop ? centerCrop(img, 0.9) : img;
   }
@@ -109,8 +109,7 @@ export class VlaPolicy {
   embedImage(img: RgbImage, view: ImageView = 'agent'): Tensor {
     const features = this.vision.map((vit, i) => {
       const c = this.config.vision[i]!;
-      const size = view === 'agent' ? c.imageSize : c.wristImageSize;
-      return mergePatches(vit.forward(patchify(img, c.patchSize, c.mean, c.std), view), size / c.patchSize, c.merge);
+      return mergePatches(vit.forward(patchify(img, c.patchSize, c.mean, c.std), view), viewImageSize(c, view) / c.patchSize, c.merge);
     });
     return this.projector.forward(features.length === 2 ? concatColumns(features[0]!, features[1]!) : features[0]!);
   }

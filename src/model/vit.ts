@@ -5,6 +5,11 @@ import type { TensorSource } from './llama.js';
 /** Which camera an image comes from: the agent view, or the wrist camera (VitConfig.wristImageSize). */
 export type ImageView = 'agent' | 'wrist';
 
+/** The square input size of a view's image. */
+export function viewImageSize(cfg: VitConfig, view: ImageView): number {
+  return view === 'agent' ? cfg.imageSize : cfg.wristImageSize;
+}
+
 interface VitBlockWeights {
   norm1: [Tensor, Tensor];
   /** timm's fused qkv weight [3·width, width], split into its q, k, v row blocks (views, no copy). */
@@ -42,7 +47,7 @@ export class VisionTransformer {
 
   /** Patches of the agent view, or of the wrist view. */
   numPatches(view: ImageView = 'agent'): number {
-    return ((view === 'agent' ? this.cfg.imageSize : this.cfg.wristImageSize) / this.cfg.patchSize) ** 2;
+    return (viewImageSize(this.cfg, view) / this.cfg.patchSize) ** 2;
   }
 
   static load(get: TensorSource, prefix: string, cfg: VitConfig): VisionTransformer {
