@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../ops/index.js';
-import { AGENT_VIEW, EXPERT_SPEED, expertPolicy, FINGER_OPEN, projector, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
-import { collectDemonstrations, dagger, lateGrip, noisy } from './collect.js';
+import { AGENT_VIEW, EXPERT_SPEED, expertPolicy, FINGER_OPEN, HAND_START, MAX_TRANSLATION, projector, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES } from '../sim/index.js';
+import { afterMoves, collectDemonstrations, dagger, lateGrip, noisy, startMoves } from './collect.js';
 
 test('noisy expert: executes noisy hand motion, records the clean action, leaves rotation and gripper alone', async () => {
   const labels: number[][] = [];
@@ -147,6 +147,44 @@ test('collect --wrist stores the wrist camera beside every frame, at its own siz
     const change = (frames: Uint8Array[]) => frames[0]!.reduce((s, v, i) => s + Math.abs(v - frames[frames.length - 1]![i]!), 0) / frames[0]!.length;
     assert.ok(change(ep.wrist!) > 2 * change(ep.frames), `wrist ${change(ep.wrist!).toFixed(1)} vs agent ${change(ep.frames).toFixed(1)} per byte`);
     await assert.rejects(collectDemonstrations({ suites: ['spatial'], episodesPerTask: 1, out: dir, size: 32, every: 8 }), /holds 16-pixel wrist frames, not none/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('start moves reach a random offset within the box in full-speed-or-less steps, then the policy takes over', async () => {
+  assert.deepEqual(startMoves(0, seededRandom(1)), []);
+  const rand = seededRandom(4);
+  for (let k = 0; k < 200; k++) {
+    const moves = startMoves(0.15, rand);
+    assert.ok(moves.every((m) => m.length === 7 && m.slice(0, 3).every((a) => Math.abs(a) <= 1) && m[6] === -1));
+    const offset = [0, 1, 2].map((d) => moves.reduce((s, m) => s + m[d]! * MAX_TRANSLATION, 0));
+    assert.ok(Math.abs(offset[0]!) <= 0.15 + 1e-9 && Math.abs(offset[1]!) <= 0.15 + 1e-9 && Math.abs(offset[2]!) <= 0.05 + 1e-9, `offset ${offset}`);
+    // As few moves as full speed allows.
+    assert.equal(moves.length, Math.max(1, Math.ceil(Math.max(...offset.map(Math.abs)) / MAX_TRANSLATION - 1e-9)));
+  }
+  const policy = afterMoves([[1, 0, 0, 0, 0, 0, -1]], () => [0, 0, 0, 0, 0, 0, 1]);
+  assert.equal((await policy({} as never, 'x'))[0], 1);
+  assert.equal((await policy({} as never, 'x'))[6], 1);
+});
+
+test('collect --start-offset stores the expert\'s frames from the offset start on, not the unrecorded moves there', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svcollect-'));
+  try {
+    const plain = await collectDemonstrations({ suites: ['spatial'], episodesPerTask: 1, out: join(dir, 'a'), size: 32, every: 1 });
+    const store = await collectDemonstrations({ suites: ['spatial'], episodesPerTask: 1, out: join(dir, 'b'), size: 32, every: 1, startOffset: 0.15 });
+    const ep = store.read(store.index.episodes[0]!);
+    assert.ok(ep.success);
+    const states = ep.states!;
+    const hand = states[0]!.slice(0, 3);
+    const off = hand.map((v, d) => v - HAND_START[d]!);
+    assert.ok(Math.hypot(...off) > 0.01 && Math.abs(off[0]!) < 0.16 && Math.abs(off[1]!) < 0.16, `first stored hand ${hand}`);
+    // Every stored label is an expert's move, and the hand moves at most one expert step a frame.
+    assert.ok(ep.actions.every((a) => [0, 1, 2].every((d) => a[d] === 0 || Math.abs(Math.abs(a[d]!) - EXPERT_SPEED) < 1e-6)));
+    for (let i = 1; i < states.length; i++) for (let d = 0; d < 3; d++) assert.ok(Math.abs(states[i]![d]! - states[i - 1]![d]!) < EXPERT_SPEED * MAX_TRANSLATION + 0.002);
+    // The first stored frame is the offset hand's, not the usual start's.
+    const first = plain.read(plain.index.episodes[0]!).frames[0]!;
+    assert.ok(ep.frames[0]!.some((v, i) => v !== first[i]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

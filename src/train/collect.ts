@@ -1,6 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
-import { Expert, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
+import { Expert, MAX_TRANSLATION, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
 import { actionStats, EpisodeStore, sameGripperCommand, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -28,6 +28,13 @@ export interface CollectOptions {
    * decides a step late reaches exactly that frame, which clean demonstrations never show.
    */
   late?: number;
+  /**
+   * Largest random offset of the hand from its usual start (m on x and y, a third of it on z), reached
+   * in a few unrecorded moves before the expert takes over. Demonstrations that all start at one spot
+   * let a policy read the way to go from how far the hand has come (keep going) instead of from where
+   * the instructed object is; from many starts every approach frame has to be read.
+   */
+  startOffset?: number;
   /** Render the overhead lamp's shadows (default on; off reproduces datasets from before shadows). */
   shadows?: boolean;
   /** First training state (default TRAINING_STATES.first): a later round takes states no earlier round used. */
@@ -89,7 +96,8 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
       labels,
     ), opts.late ?? 0, rand);
     const actor = opts.learner ? dagger(demonstrator, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : demonstrator;
-    const r = await runEpisode(env, task, init, actor, { record: true });
+    const moves = startMoves(opts.startOffset ?? 0, rand);
+    const r = await runEpisode(env, task, init, afterMoves(moves, actor), { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
     if (!r.success && !opts.learner) continue;
     const frames: Uint8Array[] = [];
@@ -97,9 +105,11 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
     const actions: Float32Array[] = [];
     const kept: number[][] = [];
     const keptStates: number[][] = [];
-    r.observations.forEach((obs, i) => {
+    r.observations.forEach((obs, step) => {
+      // The expert's step i is the episode's step moves.length + i; the start moves are not stored.
+      const i = step - moves.length;
       const label = labels[i];
-      if (i % every !== 0 || !label) return;
+      if (i < 0 || i % every !== 0 || !label) return;
       frames.push(resize(obs.image, opts.size, opts.size).data);
       if (wristSize) wrist.push(resize(obs.wrist!, wristSize, wristSize).data);
       actions.push(Float32Array.from(label));
@@ -119,6 +129,21 @@ function pixelOf(toPixel: ReturnType<typeof projector>, p: readonly number[] | n
   const [x, y, depth] = toPixel(p);
   if (depth <= 0 || x < 0 || y < 0 || x >= size || y >= size) return [-1, -1];
   return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
+}
+
+/** The moves (env actions, fingers open) that take the hand to a random offset of at most `max` m from its start; none for 0. */
+export function startMoves(max: number, rand: () => number): number[][] {
+  if (max <= 0) return [];
+  const offset = [max, max, max / 3].map((m) => (2 * rand() - 1) * m);
+  const n = Math.max(1, Math.ceil(Math.max(...offset.map(Math.abs)) / MAX_TRANSLATION));
+  const move = offset.map((o) => o / n / MAX_TRANSLATION);
+  return Array.from({ length: n }, () => [...move, 0, 0, 0, -1]);
+}
+
+/** Executes `moves` first, then hands every later frame to `policy`. */
+export function afterMoves(moves: readonly number[][], policy: Policy): Policy {
+  let step = 0;
+  return (obs, instruction) => (step < moves.length ? [...moves[step++]!] : policy(obs, instruction));
 }
 
 /** Runs `expert` with Gaussian noise on the executed hand motion, recording the clean actions in `labels`. */
