@@ -6,10 +6,10 @@ import { after, test } from 'node:test';
 import { Tape } from '../ops/index.js';
 import { maxAbsDiff } from '../ops/testing.js';
 import { seededRandom } from '../ops/random.js';
-import { VlaPolicy } from '../model/index.js';
+import { mergeOrder, VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { approachFrames, frameSampler, frameWeights, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
+import { approachFrames, frameSampler, frameWeights, mergedToken, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -20,10 +20,10 @@ const instructions = ['pick up the red block', 'put the blue can in the basket']
 /**
  * Two tasks whose images (a bright or a dark square) decide the actions. With `points`, frame i also
  * shows a gray 10-pixel "hand" in quadrant i mod 4 (of the 4 patches of 16 px) and records it, and
- * the aim in the next quadrant. With `states`, frame i records that hand and aim in metres (a pixel a
+ * the aim `aimAhead` quadrants further (the next one unless told). With `states`, frame i records that hand and aim in metres (a pixel a
  * centimetre), the task's height and finger opening: what the image shows.
  */
-function makeStore(dir: string, points = false, states = false, wristSize = 0): EpisodeStore {
+function makeStore(dir: string, points = false, states = false, wristSize = 0, aimAhead = 1): EpisodeStore {
   const store = EpisodeStore.open(dir, { width: 32, height: 32, wristSize });
   const rand = seededRandom(1);
   const corner = (q: number): [number, number] => [(q % 2) * 16 + 8, Math.floor(q / 2) * 16 + 8];
@@ -37,7 +37,7 @@ function makeStore(dir: string, points = false, states = false, wristSize = 0): 
       });
     });
     const actions = frames.map((_, i) => Float32Array.from([task ? 0.8 : -0.8, 0.3 * Math.sin(i), task ? -0.5 : 0.5, 0, 0, task ? 0.2 : -0.2, task ? 1 : -1]));
-    const pts = points ? frames.map((_, f) => [...corner(f % 4), ...corner((f + 1) % 4)]) : undefined;
+    const pts = points ? frames.map((_, f) => [...corner(f % 4), ...corner((f + aimAhead) % 4)]) : undefined;
     const sts = states ? frames.map((_, f) => [...corner(f % 4), task ? 20 : 5, task ? 0 : 4, ...corner((f + 1) % 4), 0].map((cm) => cm / 100)) : undefined;
     const wrist = wristSize ? { wristSize, wrist: frames.map((_, f) => Uint8Array.from({ length: wristSize * wristSize * 3 }, () => (f % 2 ? 200 : 40) + Math.floor(rand() * 30))) } : {};
     store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions, ...(pts ? { points: pts } : {}), ...(sts ? { states: sts } : {}), ...wrist });
@@ -326,4 +326,38 @@ test('the state head learns the state behind each frame, trains the vision tower
   assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
   const plainNoStates = run('st-none-missing', cfg, false, 4).trainer;
   assert.equal(maxAbsDiff(decoder(plainNoStates), decoder(noStates)), 0, 'frames without states must give the head no target');
+});
+
+test('merged tokens: every patch of a k x k block maps to the decoder token mergeOrder builds from that block', () => {
+  for (const [grid, k] of [[8, 2], [4, 2], [6, 3], [4, 1]] as const) {
+    const order = mergeOrder(grid, k);
+    for (let r = 0; r < order.length; r++) assert.equal(mergedToken(order[r]!, grid, k), Math.floor(r / (k * k)), `grid ${grid}, merge ${k}, patch ${order[r]}`);
+  }
+  assert.equal(mergedToken(-1, 8, 2), -1);
+});
+
+test('the aim head picks the image token showing the aim, trains the vision tower and the decoder, is never exported, and skips frames without points', () => {
+  const stats = statsOf(makeStore(join(root, 'data-aim-stats')));
+  const config = { ...cfg, wristImageSize: 16 };
+  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number) => {
+    // The aim is the gray square the frame shows: found by what the token holds, not where it is.
+    const store = makeStore(join(root, `data-${name}`), points, false, 16, 0);
+    const trainer = new VlaTrainer(c, instructions, 9);
+    const losses: number[] = [];
+    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.aimHeadLoss ?? NaN) });
+    return { trainer, losses };
+  };
+  const learned = run('aim-learn', { ...config, aimHead: 1 }, true, 200);
+  // Chance is ln 4 (the agent view's four tokens; the wrist view's token is never a choice).
+  assert.ok(Math.abs(learned.losses[0]! - Math.log(4)) < 0.2 && learned.losses.at(-1)! < 0.3, `aim loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
+  assert.ok(!readFileSync(join(root, 'aim-learn', 'model.safetensors')).includes('training.'), 'the aim head leaked into the exported model');
+  const plain = run('aim-none', config, true, 4).trainer;
+  const withHead = run('aim-head', { ...config, aimHead: 1 }, true, 4).trainer;
+  const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
+  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
+  assert.ok(maxAbsDiff(decoder(plain), decoder(withHead)) > 1e-5, 'the head did not change the decoder');
+  assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
+  const plainNoPoints = run('aim-none-missing', config, false, 4).trainer;
+  const noPoints = run('aim-missing', { ...config, aimHead: 1 }, false, 4).trainer;
+  assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
 });

@@ -68,6 +68,16 @@ export interface SmallVlaConfig {
    * reading that state from the frame is what the action loss alone taught too slowly. 0 or absent: none.
    */
   stateHead?: number;
+  /**
+   * Weight of a fifth training-only loss, from datasets with points: the decoder's state before the
+   * first action token picks, by content, the agent-view decoder token holding the expert's aim (a
+   * query from that state against a key from each image token, softmax over the tokens). The point
+   * head classifies the aim's absolute patch, which needs the decoder to have found the object
+   * already; matching needs only the named object's look in the state and in the image tokens, so
+   * its gradient teaches the image tokens to carry which object is where and the decoder to carry
+   * which one the instruction names, the two halves the object suite's grounding lacked. 0 or absent: none.
+   */
+  aimHead?: number;
 }
 
 /**
@@ -86,6 +96,9 @@ const IMAGE_HEAD = `${TRAINING_ONLY}image_head.`;
 const WAYPOINT_HEAD = `${TRAINING_ONLY}waypoint_head.`;
 const POINT_HEAD = `${TRAINING_ONLY}point_head.`;
 const STATE_HEAD = `${TRAINING_ONLY}state_head.`;
+const AIM_HEAD = `${TRAINING_ONLY}aim_head.`;
+/** Width of the aim head's query and keys. */
+const AIM_WIDTH = 64;
 /** The state head's targets are in centimetres: smooth-L1 is quadratic within 1 cm, linear beyond. */
 const STATE_SCALE = 100;
 /** Its outputs are in decimetres (scaled to centimetres for the loss): targets of tens of centimetres are then a few Adam steps away, not hundreds. */
@@ -128,7 +141,7 @@ export interface VlaTrainingOptions {
   gripWeight?: number;
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
   /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain; waypointHeadLoss likewise. */
-  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; stateHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
+  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; stateHeadLoss: number | null; aimHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -212,6 +225,10 @@ export class VlaTrainer {
       this.params.set(`${STATE_HEAD}image.bias`, init.zeros([IMAGE_STATE_VALUES]));
       this.params.set(`${STATE_HEAD}weight`, init.normal([STATE_VALUES, d], 0.02));
       this.params.set(`${STATE_HEAD}bias`, init.zeros([STATE_VALUES]));
+    }
+    if (cfg.aimHead) {
+      this.params.set(`${AIM_HEAD}query.weight`, init.normal([AIM_WIDTH, d], 0.02));
+      this.params.set(`${AIM_HEAD}key.weight`, init.normal([AIM_WIDTH, d], 0.02));
     }
   }
 
@@ -340,6 +357,27 @@ export class VlaTrainer {
   }
 
   /**
+   * The aim head's loss: per sample, a query from the decoder's state before the first action token
+   * against a key from each agent-view image token (scaled dot products), cross-entropy on the token
+   * holding the aim (samples without points, or with the aim off the frame, skipped).
+   */
+  private aimHeadLoss(tape: Tape, projected: Var, first: Var, batch: readonly Frame[]): Var {
+    const p = (n: string) => this.params.get(n);
+    const grid = this.cfg.imageSize / this.cfg.patchSize;
+    const k = this.cfg.merge ?? 1;
+    const agentTokens = (grid / k) ** 2;
+    const perSample = projected.value.rows / batch.length;
+    const rows = batch.flatMap((_, b) => Array.from({ length: agentTokens }, (_, j) => b * perSample + j));
+    const keys = tape.linear(tape.embedding(projected, rows), p(`${AIM_HEAD}key.weight`));
+    const query = tape.linear(first, p(`${AIM_HEAD}query.weight`));
+    const queries = tape.embedding(query, batch.flatMap((_, b) => new Array<number>(agentTokens).fill(b)));
+    const sum = tape.constant(Tensor.from(new Array<number>(AIM_WIDTH).fill(1 / Math.sqrt(AIM_WIDTH)), [1, AIM_WIDTH]));
+    const logits = tape.reshape(tape.linear(tape.mul(queries, keys), sum), [batch.length, agentTokens]);
+    const targets = Int32Array.from(batch, (f) => mergedToken(f.points?.[1] ?? -1, grid, k));
+    return tape.crossEntropy(logits, targets);
+  }
+
+  /**
    * The frames of a store as training examples, kept as flat arrays (episode, frame, 7 action tokens
    * each): the images stay on disk until a step draws them. Tens of thousands of small objects per
    * example made every garbage collection (several a step) walk them all.
@@ -432,6 +470,7 @@ export class VlaTrainer {
     let waypointLossSum = 0;
     let pointLossSum = 0;
     let stateLossSum = 0;
+    let aimLossSum = 0;
     let correct = 0;
     const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
@@ -448,8 +487,8 @@ export class VlaTrainer {
       const features = this.vitFeatures(tape, batch);
       const projected = this.project(tape, features, batch.length);
       const hidden = this.decodeBatch(tape, batch, projected);
-      // The decoder's state before each sample's first action token: what the waypoint, point and state heads read.
-      const first = this.cfg.waypointHead || this.cfg.pointHead || this.cfg.stateHead ? tape.embedding(hidden, batch.map((_, b) => 7 * b)) : null;
+      // The decoder's state before each sample's first action token: what the waypoint, point, state and aim heads read.
+      const first = this.cfg.waypointHead || this.cfg.pointHead || this.cfg.stateHead || this.cfg.aimHead ? tape.embedding(hidden, batch.map((_, b) => 7 * b)) : null;
       const logits = tape.linear(hidden, this.params.get('language_model.lm_head.weight'));
       const targets = Int32Array.from(batch.flatMap((f) => f.actionTokens));
       const loss = tape.crossEntropy(logits, targets);
@@ -457,15 +496,18 @@ export class VlaTrainer {
       const waypointLoss = this.cfg.waypointHead ? this.waypointHeadLoss(tape, first!, batch) : null;
       const pointLoss = this.cfg.pointHead ? this.pointHeadLoss(tape, features, first!, batch) : null;
       const stateLoss = this.cfg.stateHead ? this.stateHeadLoss(tape, projected, first!, batch) : null;
+      const aimLoss = this.cfg.aimHead ? this.aimHeadLoss(tape, projected, first!, batch) : null;
       const terms: [Var, number][] = [[loss, 1]];
       if (headLoss) terms.push([headLoss, this.cfg.imageHead!]);
       if (waypointLoss) terms.push([waypointLoss, this.cfg.waypointHead!]);
       if (pointLoss) terms.push([pointLoss, this.cfg.pointHead!]);
       if (stateLoss) terms.push([stateLoss, this.cfg.stateHead!]);
+      if (aimLoss) terms.push([aimLoss, this.cfg.aimHead!]);
       tape.backward(terms.length === 1 ? loss : tape.weightedSum(terms));
       waypointLossSum += (waypointLoss?.value.data[0] ?? 0) * opts.batch;
       pointLossSum += (pointLoss?.value.data[0] ?? 0) * opts.batch;
       stateLossSum += (stateLoss?.value.data[0] ?? 0) * opts.batch;
+      aimLossSum += (aimLoss?.value.data[0] ?? 0) * opts.batch;
       lossSum += loss.value.data[0]! * opts.batch;
       headLossSum += (headLoss?.value.data[0] ?? 0) * opts.batch;
       const predicted = argmax(logits.value);
@@ -480,12 +522,13 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, pointHeadLoss: pointLoss ? pointLossSum / counted : null, stateHeadLoss: stateLoss ? stateLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, pointHeadLoss: pointLoss ? pointLossSum / counted : null, stateHeadLoss: stateLoss ? stateLossSum / counted : null, aimHeadLoss: aimLoss ? aimLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
         headLossSum = 0;
         waypointLossSum = 0;
         pointLossSum = 0;
         stateLossSum = 0;
+        aimLossSum = 0;
         correct = 0;
         dimCorrect.fill(0);
         counted = 0;
@@ -597,6 +640,11 @@ export class VlaTrainer {
 export function approachFrames(actions: readonly ArrayLike<number>[]): number {
   const still = actions.findIndex((a) => a[0] === 0 && a[1] === 0);
   return still < 0 ? actions.length : still;
+}
+
+/** The decoder token (in mergeOrder's order) whose k x k block of a grid x grid patch grid holds patch `patch` (row-major); -1 stays -1. */
+export function mergedToken(patch: number, grid: number, k: number): number {
+  return patch < 0 ? -1 : Math.floor(Math.floor(patch / grid) / k) * (grid / k) + Math.floor((patch % grid) / k);
 }
 
 /**
