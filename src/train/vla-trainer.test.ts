@@ -9,7 +9,7 @@ import { seededRandom } from '../ops/random.js';
 import { mergeOrder, VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { approachFrames, frameSampler, frameWeights, mergedToken, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
+import { approachFrames, frameSampler, frameWeights, mergedToken, tokenColorGrid, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -360,4 +360,36 @@ test('the aim head picks the image token showing the aim, trains the vision towe
   const plainNoPoints = run('aim-none-missing', config, false, 4).trainer;
   const noPoints = run('aim-missing', { ...config, aimHead: 1 }, false, 4).trainer;
   assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
+});
+
+test('token color grid: each decoder token gets the cells (half a patch) of its block, row-major, as centred mean colors', () => {
+  // An 8 x 8 frame in 4-px patches merged 2 x 2: one token, sixteen cells of 2 px.
+  const img = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) };
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) img.data.set([x * 32, y * 32, x === 7 && y === 7 ? 255 : 128], (y * 8 + x) * 3);
+  const grid = tokenColorGrid(img, 4, 2);
+  assert.equal(grid.length, 16 * 3);
+  // Cell (row 1, column 2) covers x 4..5, y 2..3: mean red 4.5·32, green 2.5·32, blue 128.
+  assert.deepEqual(grid.slice((1 * 4 + 2) * 3, (1 * 4 + 2) * 3 + 3), [(4.5 * 32 - 128) / 64, (2.5 * 32 - 128) / 64, 0]);
+  // The last cell holds the one bright-blue pixel among four.
+  assert.equal(grid.at(-1), ((3 * 128 + 255) / 4 - 128) / 64);
+  // Unmerged 4-px patches: four tokens, each of four 2-px cells.
+  const tokens = tokenColorGrid(img, 4, 1);
+  assert.equal(tokens.length, 4 * 4 * 3);
+  assert.deepEqual(tokens.slice(3 * 12 + 9), grid.slice(-3), 'the last token\'s last cell is the frame\'s last cell');
+});
+
+test('the reconstruction head redraws the image tokens\' regions, trains the vision tower, and is never exported', () => {
+  const stats = statsOf(makeStore(join(root, 'data-rc-stats')));
+  const run = (name: string, c: SmallVlaConfig, steps: number) => {
+    const store = makeStore(join(root, `data-${name}`), true);
+    const trainer = new VlaTrainer(c, instructions, 9);
+    const losses: number[] = [];
+    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.reconHeadLoss ?? NaN) });
+    return { trainer, losses };
+  };
+  const learned = run('rc-learn', { ...cfg, reconHead: 1 }, 100);
+  assert.ok(learned.losses.at(-1)! < 0.2 * learned.losses[0]!, `recon loss ${learned.losses.map((l) => l.toFixed(3)).join(' ')}`);
+  assert.ok(!readFileSync(join(root, 'rc-learn', 'model.safetensors')).includes('training.'), 'the reconstruction head leaked into the exported model');
+  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
+  assert.ok(maxAbsDiff(vit(run('rc-none', cfg, 4).trainer), vit(run('rc-head', { ...cfg, reconHead: 1 }, 4).trainer)) > 1e-5, 'the head did not change the vision tower');
 });

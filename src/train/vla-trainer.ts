@@ -78,6 +78,14 @@ export interface SmallVlaConfig {
    * which one the instruction names, the two halves the object suite's grounding lacked. 0 or absent: none.
    */
   aimHead?: number;
+  /**
+   * Weight of a sixth training-only loss: one linear layer redraws, from each agent-view image token,
+   * its region of the frame as a grid of mean colors (cells of half a patch; smooth-L1). Trained for
+   * actions alone, the image tokens kept where the hand is and dropped what the objects look like: a
+   * linear per-instruction template found the named object's token from the frame's mean colors on
+   * 90% of held-out object-suite layouts, and from the tokens on 33% (the position prior: 31%). 0 or absent: none.
+   */
+  reconHead?: number;
 }
 
 /**
@@ -97,6 +105,7 @@ const WAYPOINT_HEAD = `${TRAINING_ONLY}waypoint_head.`;
 const POINT_HEAD = `${TRAINING_ONLY}point_head.`;
 const STATE_HEAD = `${TRAINING_ONLY}state_head.`;
 const AIM_HEAD = `${TRAINING_ONLY}aim_head.`;
+const RECON_HEAD = `${TRAINING_ONLY}recon_head.`;
 /** Width of the aim head's query and keys. */
 const AIM_WIDTH = 64;
 /** The state head's targets are in centimetres: smooth-L1 is quadratic within 1 cm, linear beyond. */
@@ -141,7 +150,7 @@ export interface VlaTrainingOptions {
   gripWeight?: number;
   /** tokenAccuracy: over all 7 action tokens; dimAccuracy: per action dimension (x y z roll pitch yaw gripper). */
   /** imageHeadLoss: the image head's cross-entropy (null without one): how much of the action the image tokens alone explain; waypointHeadLoss likewise. */
-  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; stateHeadLoss: number | null; aimHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
+  onProgress?: (p: { step: number; steps: number; loss: number; imageHeadLoss: number | null; waypointHeadLoss: number | null; pointHeadLoss: number | null; stateHeadLoss: number | null; aimHeadLoss: number | null; reconHeadLoss: number | null; samplesPerSec: number; etaSec: number; tokenAccuracy: number; dimAccuracy: number[] }) => void;
   progressEvery?: number;
 }
 
@@ -229,6 +238,11 @@ export class VlaTrainer {
     if (cfg.aimHead) {
       this.params.set(`${AIM_HEAD}query.weight`, init.normal([AIM_WIDTH, d], 0.02));
       this.params.set(`${AIM_HEAD}key.weight`, init.normal([AIM_WIDTH, d], 0.02));
+    }
+    if (cfg.reconHead) {
+      const cells = (2 * k) ** 2 * 3;
+      this.params.set(`${RECON_HEAD}weight`, init.normal([cells, d], 0.02));
+      this.params.set(`${RECON_HEAD}bias`, init.zeros([cells]));
     }
   }
 
@@ -356,6 +370,25 @@ export class VlaTrainer {
     return tape.weightedSum([[tape.smoothL1(fromImage, target(IMAGE_STATE_VALUES), has), 0.5], [tape.smoothL1(fromDecoder, target(STATE_VALUES), has), 0.5]]);
   }
 
+  /** The agent view's image tokens of a batch [batch·tokens, hidden], out of all the projected ones (the wrist view's follow them per sample). */
+  private agentTokens(tape: Tape, projected: Var, samples: number): Var {
+    const grid = this.cfg.imageSize / this.cfg.patchSize;
+    const agent = (grid / (this.cfg.merge ?? 1)) ** 2;
+    const perSample = projected.value.rows / samples;
+    return tape.embedding(projected, Array.from({ length: samples * agent }, (_, r) => Math.floor(r / agent) * perSample + (r % agent)));
+  }
+
+  /**
+   * The reconstruction head's loss: smooth-L1 between what one linear layer draws from each
+   * agent-view image token and its region's mean colors, in cells of half a patch (row-major within
+   * the token, RGB; 64 levels a unit, centred on mid-gray), of the augmented frame the token saw.
+   */
+  private reconHeadLoss(tape: Tape, projected: Var, batch: readonly Frame[]): Var {
+    const values = batch.flatMap((f) => tokenColorGrid(f.image, this.cfg.patchSize, this.cfg.merge ?? 1));
+    const pred = tape.linear(this.agentTokens(tape, projected, batch.length), this.params.get(`${RECON_HEAD}weight`), this.params.get(`${RECON_HEAD}bias`));
+    return tape.smoothL1(pred, Tensor.from(values, pred.value.shape));
+  }
+
   /**
    * The aim head's loss: per sample, a query from the decoder's state before the first action token
    * against a key from each agent-view image token (scaled dot products), cross-entropy on the token
@@ -366,9 +399,7 @@ export class VlaTrainer {
     const grid = this.cfg.imageSize / this.cfg.patchSize;
     const k = this.cfg.merge ?? 1;
     const agentTokens = (grid / k) ** 2;
-    const perSample = projected.value.rows / batch.length;
-    const rows = batch.flatMap((_, b) => Array.from({ length: agentTokens }, (_, j) => b * perSample + j));
-    const keys = tape.linear(tape.embedding(projected, rows), p(`${AIM_HEAD}key.weight`));
+    const keys = tape.linear(this.agentTokens(tape, projected, batch.length), p(`${AIM_HEAD}key.weight`));
     const query = tape.linear(first, p(`${AIM_HEAD}query.weight`));
     const queries = tape.embedding(query, batch.flatMap((_, b) => new Array<number>(agentTokens).fill(b)));
     const sum = tape.constant(Tensor.from(new Array<number>(AIM_WIDTH).fill(1 / Math.sqrt(AIM_WIDTH)), [1, AIM_WIDTH]));
@@ -471,6 +502,7 @@ export class VlaTrainer {
     let pointLossSum = 0;
     let stateLossSum = 0;
     let aimLossSum = 0;
+    let reconLossSum = 0;
     let correct = 0;
     const dimCorrect = new Array<number>(7).fill(0);
     let counted = 0;
@@ -497,17 +529,20 @@ export class VlaTrainer {
       const pointLoss = this.cfg.pointHead ? this.pointHeadLoss(tape, features, first!, batch) : null;
       const stateLoss = this.cfg.stateHead ? this.stateHeadLoss(tape, projected, first!, batch) : null;
       const aimLoss = this.cfg.aimHead ? this.aimHeadLoss(tape, projected, first!, batch) : null;
+      const reconLoss = this.cfg.reconHead ? this.reconHeadLoss(tape, projected, batch) : null;
       const terms: [Var, number][] = [[loss, 1]];
       if (headLoss) terms.push([headLoss, this.cfg.imageHead!]);
       if (waypointLoss) terms.push([waypointLoss, this.cfg.waypointHead!]);
       if (pointLoss) terms.push([pointLoss, this.cfg.pointHead!]);
       if (stateLoss) terms.push([stateLoss, this.cfg.stateHead!]);
       if (aimLoss) terms.push([aimLoss, this.cfg.aimHead!]);
+      if (reconLoss) terms.push([reconLoss, this.cfg.reconHead!]);
       tape.backward(terms.length === 1 ? loss : tape.weightedSum(terms));
       waypointLossSum += (waypointLoss?.value.data[0] ?? 0) * opts.batch;
       pointLossSum += (pointLoss?.value.data[0] ?? 0) * opts.batch;
       stateLossSum += (stateLoss?.value.data[0] ?? 0) * opts.batch;
       aimLossSum += (aimLoss?.value.data[0] ?? 0) * opts.batch;
+      reconLossSum += (reconLoss?.value.data[0] ?? 0) * opts.batch;
       lossSum += loss.value.data[0]! * opts.batch;
       headLossSum += (headLoss?.value.data[0] ?? 0) * opts.batch;
       const predicted = argmax(logits.value);
@@ -522,13 +557,14 @@ export class VlaTrainer {
       if ((step + 1) % every === 0 || step + 1 === opts.steps) {
         const dt = (performance.now() - t0) / 1000;
         const sps = (counted / dt) || 0;
-        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, pointHeadLoss: pointLoss ? pointLossSum / counted : null, stateHeadLoss: stateLoss ? stateLossSum / counted : null, aimHeadLoss: aimLoss ? aimLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
+        opts.onProgress?.({ step: step + 1, steps: opts.steps, loss: lossSum / counted, imageHeadLoss: headLoss ? headLossSum / counted : null, waypointHeadLoss: waypointLoss ? waypointLossSum / counted : null, pointHeadLoss: pointLoss ? pointLossSum / counted : null, stateHeadLoss: stateLoss ? stateLossSum / counted : null, aimHeadLoss: aimLoss ? aimLossSum / counted : null, reconHeadLoss: reconLoss ? reconLossSum / counted : null, samplesPerSec: sps, etaSec: ((opts.steps - step - 1) * opts.batch) / Math.max(sps, 1e-9), tokenAccuracy: correct / (7 * counted), dimAccuracy: dimCorrect.map((c) => c / counted) });
         lossSum = 0;
         headLossSum = 0;
         waypointLossSum = 0;
         pointLossSum = 0;
         stateLossSum = 0;
         aimLossSum = 0;
+        reconLossSum = 0;
         correct = 0;
         dimCorrect.fill(0);
         counted = 0;
@@ -640,6 +676,30 @@ export class VlaTrainer {
 export function approachFrames(actions: readonly ArrayLike<number>[]): number {
   const still = actions.findIndex((a) => a[0] === 0 && a[1] === 0);
   return still < 0 ? actions.length : still;
+}
+
+/**
+ * The reconstruction head's targets for one frame: per decoder token of its k x k patch blocks (row-major),
+ * the mean colors of the block's cells of half a patch (row-major, RGB), 64 levels a unit, centred on 128.
+ */
+export function tokenColorGrid(img: RgbImage, patchSize: number, k: number): number[] {
+  const side = patchSize * k;
+  const cell = patchSize / 2;
+  const perSide = img.width / side;
+  const values: number[] = [];
+  for (let t = 0; t < perSide * perSide; t++) {
+    const [top, left] = [Math.floor(t / perSide) * side, (t % perSide) * side];
+    for (let cy = 0; cy < 2 * k; cy++) {
+      for (let cx = 0; cx < 2 * k; cx++) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let y = 0; y < cell; y++) for (let x = 0; x < cell; x++) sum += img.data[((top + cy * cell + y) * img.width + left + cx * cell + x) * 3 + c]!;
+          values.push((sum / (cell * cell) - 128) / 64);
+        }
+      }
+    }
+  }
+  return values;
 }
 
 /** The decoder token (in mergeOrder's order) whose k x k block of a grid x grid patch grid holds patch `patch` (row-major); -1 stays -1. */
