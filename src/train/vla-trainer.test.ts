@@ -280,15 +280,24 @@ test('the waypoint head trains the decoder, is never exported, and skips DAgger 
   assert.ok(!readFileSync(join(root, 'wp-head', 'model.safetensors')).includes('training.'), 'the waypoint head leaked into the exported model');
 });
 
+/** A weight of the decoder's last block and one of the ViT's first: what a training-only head's gradient reaches. */
+const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
+const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
+
+/** The loss fields of a training progress report, one per training-only head. */
+type HeadLoss = 'pointHeadLoss' | 'stateHeadLoss' | 'aimHeadLoss' | 'reconHeadLoss';
+
+/** Trains a toy trainer on `store` for `steps` (batch 4), recording the head loss `head` of every progress report (every 5 steps). */
+function trainHead(name: string, config: SmallVlaConfig, store: EpisodeStore, stats: ReturnType<typeof statsOf>, steps: number, head: HeadLoss) {
+  const trainer = new VlaTrainer(config, instructions, 9);
+  const losses: number[] = [];
+  trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p[head] ?? NaN) });
+  return { trainer, losses };
+}
+
 test('the point head learns where the hand and the aim are, trains the vision tower and the decoder, is never exported, and skips frames without points', () => {
   const stats = statsOf(makeStore(join(root, 'data-pt-stats')));
-  const run = (name: string, config: SmallVlaConfig, points: boolean, steps: number) => {
-    const store = makeStore(join(root, `data-${name}`), points);
-    const trainer = new VlaTrainer(config, instructions, 9);
-    const losses: number[] = [];
-    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.pointHeadLoss ?? NaN) });
-    return { trainer, losses };
-  };
+  const run = (name: string, config: SmallVlaConfig, points: boolean, steps: number) => trainHead(name, config, makeStore(join(root, `data-${name}`), points), stats, steps, 'pointHeadLoss');
   const learned = run('pt-learn', { ...cfg, pointHead: 1 }, true, 200);
   // Chance is ln 4 (four patches) for each pointing term; the vision term is learned first (the decoder's, through attention, a few hundred steps later).
   assert.ok(learned.losses[0]! > 1.2 && learned.losses.at(-1)! < 0.8, `point loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
@@ -296,8 +305,6 @@ test('the point head learns where the hand and the aim are, trains the vision to
   const plain = run('pt-none', cfg, true, 4).trainer;
   const withHead = run('pt-head', { ...cfg, pointHead: 1 }, true, 4).trainer;
   const noPoints = run('pt-missing', { ...cfg, pointHead: 1 }, false, 4).trainer;
-  const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
-  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
   assert.ok(maxAbsDiff(decoder(plain), decoder(withHead)) > 1e-5, 'the head did not change the decoder');
   assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
   const plainNoPoints = run('pt-none-missing', cfg, false, 4).trainer;
@@ -306,13 +313,7 @@ test('the point head learns where the hand and the aim are, trains the vision to
 
 test('the state head learns the state behind each frame, trains the vision tower and the decoder, is never exported, and skips frames without states', () => {
   const stats = statsOf(makeStore(join(root, 'data-st-stats')));
-  const run = (name: string, config: SmallVlaConfig, states: boolean, steps: number) => {
-    const store = makeStore(join(root, `data-${name}`), true, states);
-    const trainer = new VlaTrainer(config, instructions, 9);
-    const losses: number[] = [];
-    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.stateHeadLoss ?? NaN) });
-    return { trainer, losses };
-  };
+  const run = (name: string, config: SmallVlaConfig, states: boolean, steps: number) => trainHead(name, config, makeStore(join(root, `data-${name}`), true, states), stats, steps, 'stateHeadLoss');
   const learned = run('st-learn', { ...cfg, stateHead: 1 }, true, 200);
   // Untrained, the heads answer ~0 for targets centred on the dataset's mean (up to 8 cm away): a mean smooth-L1 of about 5.
   assert.ok(learned.losses[0]! > 4 && learned.losses.at(-1)! < 0.5 * learned.losses[0]!, `state loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
@@ -320,8 +321,6 @@ test('the state head learns the state behind each frame, trains the vision tower
   const plain = run('st-none', cfg, true, 4).trainer;
   const withHead = run('st-head', { ...cfg, stateHead: 1 }, true, 4).trainer;
   const noStates = run('st-missing', { ...cfg, stateHead: 1 }, false, 4).trainer;
-  const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
-  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
   assert.ok(maxAbsDiff(decoder(plain), decoder(withHead)) > 1e-5, 'the head did not change the decoder');
   assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
   const plainNoStates = run('st-none-missing', cfg, false, 4).trainer;
@@ -339,22 +338,14 @@ test('merged tokens: every patch of a k x k block maps to the decoder token merg
 test('the aim head picks the image token showing the aim, trains the vision tower and the decoder, is never exported, and skips frames without points', () => {
   const stats = statsOf(makeStore(join(root, 'data-aim-stats')));
   const config = { ...cfg, wristImageSize: 16 };
-  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number) => {
-    // The aim is the gray square the frame shows: found by what the token holds, not where it is.
-    const store = makeStore(join(root, `data-${name}`), points, false, 16, 0);
-    const trainer = new VlaTrainer(c, instructions, 9);
-    const losses: number[] = [];
-    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.aimHeadLoss ?? NaN) });
-    return { trainer, losses };
-  };
+  // The aim is the gray square the frame shows: found by what the token holds, not where it is.
+  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`), points, false, 16, 0), stats, steps, 'aimHeadLoss');
   const learned = run('aim-learn', { ...config, aimHead: 1 }, true, 200);
   // Chance is ln 4 (the agent view's four tokens; the wrist view's token is never a choice).
   assert.ok(Math.abs(learned.losses[0]! - Math.log(4)) < 0.2 && learned.losses.at(-1)! < 0.3, `aim loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
   assert.ok(!readFileSync(join(root, 'aim-learn', 'model.safetensors')).includes('training.'), 'the aim head leaked into the exported model');
   const plain = run('aim-none', config, true, 4).trainer;
   const withHead = run('aim-head', { ...config, aimHead: 1 }, true, 4).trainer;
-  const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.mlp.down_proj.weight').value.data;
-  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
   assert.ok(maxAbsDiff(decoder(plain), decoder(withHead)) > 1e-5, 'the head did not change the decoder');
   assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
   const plainNoPoints = run('aim-none-missing', config, false, 4).trainer;
@@ -380,16 +371,9 @@ test('token color grid: each decoder token gets the cells (half a patch) of its 
 
 test('the reconstruction head redraws the image tokens\' regions, trains the vision tower, and is never exported', () => {
   const stats = statsOf(makeStore(join(root, 'data-rc-stats')));
-  const run = (name: string, c: SmallVlaConfig, steps: number) => {
-    const store = makeStore(join(root, `data-${name}`), true);
-    const trainer = new VlaTrainer(c, instructions, 9);
-    const losses: number[] = [];
-    trainer.train([store], stats, join(root, name), { steps, batch: 4, lr: 3e-3, seed: 5, checkpointEvery: 100, unnormKey: 'toy', exportDtype: 'F32', progressEvery: 5, onProgress: (p) => losses.push(p.reconHeadLoss ?? NaN) });
-    return { trainer, losses };
-  };
+  const run = (name: string, c: SmallVlaConfig, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`), true), stats, steps, 'reconHeadLoss');
   const learned = run('rc-learn', { ...cfg, reconHead: 1 }, 100);
   assert.ok(learned.losses.at(-1)! < 0.2 * learned.losses[0]!, `recon loss ${learned.losses.map((l) => l.toFixed(3)).join(' ')}`);
   assert.ok(!readFileSync(join(root, 'rc-learn', 'model.safetensors')).includes('training.'), 'the reconstruction head leaked into the exported model');
-  const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
   assert.ok(maxAbsDiff(vit(run('rc-none', cfg, 4).trainer), vit(run('rc-head', { ...cfg, reconHead: 1 }, 4).trainer)) > 1e-5, 'the head did not change the vision tower');
 });

@@ -398,8 +398,8 @@ export class VlaTrainer {
     const p = (n: string) => this.params.get(n);
     const grid = this.cfg.imageSize / this.cfg.patchSize;
     const k = this.cfg.merge ?? 1;
-    const agentTokens = (grid / k) ** 2;
     const keys = tape.linear(this.agentTokens(tape, projected, batch.length), p(`${AIM_HEAD}key.weight`));
+    const agentTokens = keys.value.rows / batch.length;
     const query = tape.linear(first, p(`${AIM_HEAD}query.weight`));
     const queries = tape.embedding(query, batch.flatMap((_, b) => new Array<number>(agentTokens).fill(b)));
     const sum = tape.constant(Tensor.from(new Array<number>(AIM_WIDTH).fill(1 / Math.sqrt(AIM_WIDTH)), [1, AIM_WIDTH]));
