@@ -5,13 +5,18 @@
  * (token features) + (bias of the token), fitted on 80% of the episodes, scored on the other 20%.
  * Three feature sets side by side: none (the bias alone: where named objects tend to lie), the
  * frame's own mean colors per token (cells of half a patch: what the tokens could keep), and the
- * model's projected image tokens (what the decoder gets). `--target hand` probes the hand instead.
+ * model's projected image tokens (what the decoder gets). A run trained with `--recon-head` adds a
+ * fourth: that head's drawing of each token's colors (from its training checkpoint), which tells
+ * whether the colors it was taught to keep are the ones that tell the objects apart.
+ * `--target hand` probes the hand instead.
  *
  * Usage: npx tsc -p . && node dist/bench/token-probe.js [--model DIR] --data DIR [--target aim|hand]
  * (a minute or two for 800 episodes here)
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { VlaPolicy } from '../src/model/index.js';
+import { SafetensorsFile, VlaPolicy } from '../src/model/index.js';
+import { linear, type Tensor } from '../src/ops/index.js';
 import { seededRandom } from '../src/ops/random.js';
 import { EpisodeStore } from '../src/train/index.js';
 import { mergedToken, tokenColorGrid } from '../src/train/vla-trainer.js';
@@ -29,9 +34,20 @@ const vision = vla.config.vision[0]!;
 const [P, k] = [vision.patchSize, vision.merge];
 const grid = vision.imageSize / P;
 const tokens = (grid / k) ** 2;
+/** The reconstruction head's weights from the run's training checkpoint, when it was trained with one. */
+function reconHead(): { weight: Tensor; bias: Tensor } | null {
+  const path = join(model, 'checkpoint', 'model.safetensors');
+  if (!existsSync(path)) return null;
+  const file = SafetensorsFile.open(path);
+  if (!file.entries.has('training.recon_head.weight')) return null;
+  return { weight: file.tensor('training.recon_head.weight'), bias: file.tensor('training.recon_head.bias') };
+}
+const recon = reconHead();
 const store = EpisodeStore.open(data, { width: vision.imageSize, height: vision.imageSize });
 
-interface Sample { task: number; target: number; features: Record<'colors' | 'tokens', Float64Array[]> }
+type Features = 'colors' | 'tokens' | 'recon';
+interface Sample { task: number; target: number; features: Partial<Record<Features, Float64Array[]>> }
+const rowsOf = (t: Tensor) => Array.from({ length: t.rows }, (_, j) => Float64Array.from(t.data.subarray(j * t.cols, (j + 1) * t.cols)));
 const samples: Sample[] = [];
 for (const entry of store.index.episodes) {
   const ep = store.openOnDisk(entry);
@@ -48,7 +64,8 @@ for (const entry of store.index.episodes) {
     target: mergedToken(row * grid + col, grid, k),
     features: {
       colors: Array.from({ length: tokens }, (_, j) => Float64Array.from(colors.slice(j * perToken, (j + 1) * perToken))),
-      tokens: Array.from({ length: tokens }, (_, j) => Float64Array.from(projected.data.subarray(j * projected.cols, (j + 1) * projected.cols))),
+      tokens: rowsOf(projected).slice(0, tokens),
+      ...(recon ? { recon: rowsOf(linear(projected, recon.weight, recon.bias)).slice(0, tokens) } : {}),
     },
   });
 }
@@ -61,9 +78,9 @@ for (let i = samples.length - 1; i > 0; i--) {
 const fitCount = Math.floor(0.8 * samples.length);
 
 /** Fits the probe by full-batch gradient descent on standardized features; returns [fit accuracy, held-out accuracy]. */
-function probe(kind: 'none' | 'colors' | 'tokens'): [number, number] {
-  const width = kind === 'none' ? 0 : samples[0]!.features[kind][0]!.length;
-  const feats = samples.map((s) => (kind === 'none' ? [] : s.features[kind]));
+function probe(kind: 'none' | Features): [number, number] {
+  const width = kind === 'none' ? 0 : samples[0]!.features[kind]![0]!.length;
+  const feats = samples.map((s) => (kind === 'none' ? [] : s.features[kind]!));
   const mean = new Float64Array(width);
   const sd = new Float64Array(width);
   const fit = feats.slice(0, fitCount).flat();
@@ -105,7 +122,9 @@ function probe(kind: 'none' | 'colors' | 'tokens'): [number, number] {
 const pct = (v: number) => `${Math.round(100 * v)}%`.padStart(8);
 console.log(`model ${model}; ${samples.length} object-suite first frames of ${data}; the probe picks the token holding the ${target === 'aim' ? 'named object' : 'hand'} (one of ${tokens})`);
 console.log('features                         | fitted | held out');
-for (const [kind, label] of [['none', 'none (where it tends to lie)'], ['colors', 'the frame\'s mean colors'], ['tokens', 'the model\'s image tokens']] as const) {
+const rows: ['none' | Features, string][] = [['none', 'none (where it tends to lie)'], ['colors', 'the frame\'s mean colors'], ['tokens', 'the model\'s image tokens']];
+if (recon) rows.push(['recon', 'the recon head\'s drawing of them']);
+for (const [kind, label] of rows) {
   const [fit, held] = probe(kind);
   console.log(`${label.padEnd(32)} | ${pct(fit).slice(2)} | ${pct(held)}`);
 }
