@@ -15,6 +15,12 @@ export function nonNegative(value: string): number {
   return n;
 }
 
+export function positive(value: string): number {
+  const n = nonNegative(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+  return n;
+}
+
 export function nonNegativeInt(value: string): number {
   const n = nonNegative(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer >= 0, got "${value}"`);

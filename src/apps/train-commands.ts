@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { splitWords, TextTokenizer, VlaPolicy, wordTokenizerWords } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { duration, nonNegative, nonNegativeInt, parseSuites, positiveInt, probability } from './cli-args.js';
+import { duration, nonNegative, nonNegativeInt, parseSuites, positive, positiveInt, probability } from './cli-args.js';
 import { vlaSimPolicy } from './sim-policy.js';
 import { createDecoder, saveDraftHead } from '../spec/index.js';
 import { TRAINING_STATES } from '../sim/index.js';
@@ -100,6 +100,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--waypoint-head <w>', 'weight of the training-only auxiliary loss regressing, from the decoder, where the hand goes before the gripper next acts (0: none)', nonNegative, DEFAULT_SMALL_VLA.waypointHead ?? 0)
     .option('--aim-head <w>', 'weight of the training-only auxiliary loss in which the decoder picks, by matching a query against the image tokens, the agent-view token holding the object the expert heads for (datasets collected with points; 0: none)', nonNegative, DEFAULT_SMALL_VLA.aimHead ?? 0)
     .option('--recon-head <w>', 'weight of the training-only auxiliary loss redrawing, from each agent-view image token, its region of the frame as a grid of mean colors, so the tokens keep what the objects look like (0: none)', nonNegative, DEFAULT_SMALL_VLA.reconHead ?? 0)
+    .option('--recon-gain <k>', 'how much more the reconstruction head\'s cells unlike the table (objects, basket, hand) count: scaled by k, so their errors weigh up to k squared (1: every cell alike)', positive, DEFAULT_SMALL_VLA.reconGain ?? 1)
     .option('--point-head <w>', 'weight of the training-only auxiliary loss pointing, from the ViT and the decoder, at the patches holding the hand and the object the expert heads for (datasets collected with points; 0: none)', nonNegative, DEFAULT_SMALL_VLA.pointHead ?? 0)
     .option('--state-head <w>', 'weight of the training-only auxiliary loss regressing the simulator state behind each frame (hand position, finger opening, the expert\'s aim) from the image tokens and the decoder (datasets collected with states; 0: none)', nonNegative, DEFAULT_SMALL_VLA.stateHead ?? 0)
     .option('--approach-weight <k>', 'draw the frames of each demonstration\'s approach (before the hand first stands over its target) k times as often as the others', nonNegative, 1)
@@ -108,13 +109,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--until <step>', 'stop at this step of --steps, on the schedule of --steps (a first stage before training on other data; rerunning resumes up to it)', positiveInt)
     .option('--export-to <dir>', 'do not train: write the last checkpoint of --out as a model folder here (to evaluate a run in progress)')
     .option('--init-from <dir>', 'start from this exported model (same shape and instructions) instead of random weights; the training-only heads continue from its checkpoint/ when it is a train-vla run folder; ignored when --out already holds a checkpoint to resume')
-    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; wrist: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; aimHead: number; reconHead: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
+    .action((o: { data: string; out: string; steps: number; batch: number; lr: number; seed: number; patch: number; vitWidth: number; wrist: number; merge: number; hidden: number; layers: number; heads: number; kvHeads: number; intermediate: number; imageHead: number; waypointHead: number; pointHead: number; stateHead: number; aimHead: number; reconHead: number; reconGain: number; approachWeight: number; gripWeight: number; stopAfter?: number; until?: number; exportTo?: string; initFrom?: string }) => {
       const dirs = o.data.split(',');
       const stores = dirs.map((dir) => EpisodeStore.open(dir, { width: DEFAULT_SMALL_VLA.imageSize, height: DEFAULT_SMALL_VLA.imageSize }));
       const statsPath = join(dirs[0]!, 'norm_stats.json');
       if (!existsSync(statsPath)) throw new Error(`${statsPath} is missing: run "spec-vla collect" to completion first`);
       const [[unnormKey, { action: stats }]] = Object.entries(JSON.parse(readFileSync(statsPath, 'utf8')) as Record<string, { action: ReturnType<typeof storeActionStats> }>) as [[string, { action: ReturnType<typeof storeActionStats> }]];
-      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, wristImageSize: o.wrist, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead, stateHead: o.stateHead, aimHead: o.aimHead, reconHead: o.reconHead };
+      const cfg: SmallVlaConfig = { ...DEFAULT_SMALL_VLA, patchSize: o.patch, vitWidth: o.vitWidth, wristImageSize: o.wrist, merge: o.merge, hidden: o.hidden, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, intermediate: o.intermediate, imageHead: o.imageHead, waypointHead: o.waypointHead, pointHead: o.pointHead, stateHead: o.stateHead, aimHead: o.aimHead, reconHead: o.reconHead, reconGain: o.reconGain };
       if (cfg.imageSize % cfg.patchSize !== 0) throw new Error(`--patch must divide the image size ${cfg.imageSize}`);
       if (cfg.wristImageSize && cfg.wristImageSize % (cfg.patchSize * (cfg.merge ?? 1)) !== 0) throw new Error(`--wrist must be a multiple of --patch x --merge (${cfg.patchSize * (cfg.merge ?? 1)})`);
       if (cfg.hidden % cfg.heads !== 0 || cfg.heads % cfg.kvHeads !== 0) throw new Error('--hidden must be a multiple of --heads, and --heads of --kv-heads');

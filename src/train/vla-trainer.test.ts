@@ -9,7 +9,7 @@ import { seededRandom } from '../ops/random.js';
 import { mergeOrder, VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { approachFrames, frameSampler, frameWeights, mergedToken, tokenColorGrid, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
+import { approachFrames, frameSampler, frameWeights, mergedToken, reconCellGain, tokenColorGrid, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -369,6 +369,16 @@ test('token color grid: each decoder token gets the cells (half a patch) of its 
   assert.deepEqual(tokens.slice(3 * 12 + 9), grid.slice(-3), 'the last token\'s last cell is the frame\'s last cell');
 });
 
+test('reconstruction cell gain: only the cells unlike their own frame\'s commonest colors are scaled', () => {
+  // Two frames of four cells each (RGB): a table color with one red cell, then a gray frame with one table-colored cell.
+  const table = [0.6, 0.2, -0.4];
+  const values = [...table, ...table, 1.8, -1, -1, ...table, 0, 0, 0, 0, 0, 0, ...table, 0, 0, 0];
+  assert.deepEqual(reconCellGain(values, 2, 3), [1, 1, 1, 1, 1, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 1, 1, 1]);
+  assert.ok(reconCellGain(values, 2, 1).every((g) => g === 1));
+  // Within 0.4 of the median on every channel counts as alike.
+  assert.deepEqual(reconCellGain([...table, ...table, 0.95, 0.55, -0.05], 1, 2), [1, 1, 1, 1, 1, 1, 1, 1, 1]);
+});
+
 test('the reconstruction head redraws the image tokens\' regions, trains the vision tower, and is never exported', () => {
   const stats = statsOf(makeStore(join(root, 'data-rc-stats')));
   const run = (name: string, c: SmallVlaConfig, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`), true), stats, steps, 'reconHeadLoss');
@@ -376,4 +386,7 @@ test('the reconstruction head redraws the image tokens\' regions, trains the vis
   assert.ok(learned.losses.at(-1)! < 0.2 * learned.losses[0]!, `recon loss ${learned.losses.map((l) => l.toFixed(3)).join(' ')}`);
   assert.ok(!readFileSync(join(root, 'rc-learn', 'model.safetensors')).includes('training.'), 'the reconstruction head leaked into the exported model');
   assert.ok(maxAbsDiff(vit(run('rc-none', cfg, 4).trainer), vit(run('rc-head', { ...cfg, reconHead: 1 }, 4).trainer)) > 1e-5, 'the head did not change the vision tower');
+  const first = (gain: number) => run(`rc-gain${gain}`, { ...cfg, reconHead: 1, reconGain: gain }, 1).losses[0]!;
+  const [g4, g1] = [first(4), first(1)];
+  assert.ok(g4 > 1.1 * g1, `the cell gain did not reach the loss: ${g4} against ${g1}`);
 });

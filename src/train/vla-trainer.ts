@@ -86,6 +86,14 @@ export interface SmallVlaConfig {
    * 90% of held-out object-suite layouts, and from the tokens on 33% (the position prior: 31%). 0 or absent: none.
    */
   reconHead?: number;
+  /**
+   * How much more the reconstruction head's cells unlike their frame's commonest colors (objects,
+   * the basket, the hand; not the table) count: their target and drawing are scaled by it, so
+   * under smooth-L1 their errors weigh up to its square. The loss averaged over every cell spends
+   * its gradient on the table, and the objects' colors stayed too coarse to tell them apart.
+   * 1 or absent: every cell alike.
+   */
+  reconGain?: number;
 }
 
 /**
@@ -386,7 +394,8 @@ export class VlaTrainer {
   private reconHeadLoss(tape: Tape, projected: Var, batch: readonly Frame[]): Var {
     const values = batch.flatMap((f) => tokenColorGrid(f.image, this.cfg.patchSize, this.cfg.merge ?? 1));
     const pred = tape.linear(this.agentTokens(tape, projected, batch.length), this.params.get(`${RECON_HEAD}weight`), this.params.get(`${RECON_HEAD}bias`));
-    return tape.smoothL1(pred, Tensor.from(values, pred.value.shape));
+    const gain = reconCellGain(values, batch.length, this.cfg.reconGain ?? 1);
+    return tape.smoothL1(tape.mul(pred, tape.constant(Tensor.from(gain, pred.value.shape))), Tensor.from(values.map((v, i) => v * gain[i]!), pred.value.shape));
   }
 
   /**
@@ -700,6 +709,30 @@ export function tokenColorGrid(img: RgbImage, patchSize: number, k: number): num
     }
   }
   return values;
+}
+
+/**
+ * Per value of tokenColorGrid's targets for `frames` frames: `gain` for the cells whose color is more than
+ * 0.4 (about 26 levels) from the frame's per-channel median cell on some channel, 1 for the rest.
+ */
+export function reconCellGain(values: readonly number[], frames: number, gain: number): number[] {
+  const perFrame = values.length / frames;
+  const out = new Array<number>(values.length).fill(1);
+  if (gain === 1) return out;
+  for (let f = 0; f < frames; f++) {
+    const base = f * perFrame;
+    const median = [0, 1, 2].map((c) => {
+      const vs: number[] = [];
+      for (let i = base + c; i < base + perFrame; i += 3) vs.push(values[i]!);
+      vs.sort((a, b) => a - b);
+      return vs[vs.length >> 1]!;
+    });
+    for (let i = base; i < base + perFrame; i += 3) {
+      const unlike = [0, 1, 2].some((c) => Math.abs(values[i + c]! - median[c]!) > 0.4);
+      if (unlike) out[i] = out[i + 1] = out[i + 2] = gain;
+    }
+  }
+  return out;
 }
 
 /** The decoder token (in mergeOrder's order) whose k x k block of a grid x grid patch grid holds patch `patch` (row-major); -1 stays -1. */
