@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, VlaPolicy } from '../src/model/index.js';
-import { linear, type Tensor } from '../src/ops/index.js';
+import { linear, Tensor } from '../src/ops/index.js';
 import { seededRandom } from '../src/ops/random.js';
 import { EpisodeStore } from '../src/train/index.js';
 import { mergedToken, tokenColorGrid } from '../src/train/vla-trainer.js';
@@ -57,13 +57,12 @@ for (const entry of store.index.episodes) {
   if (col < 0 || row < 0 || col >= grid || row >= grid) continue;
   const image = { width: ep.width, height: ep.height, data: ep.frame(0) };
   const colors = tokenColorGrid(image, P, k);
-  const perToken = colors.length / tokens;
   const projected = vla.embedImage(image);
   samples.push({
     task: ep.task,
     target: mergedToken(row * grid + col, grid, k),
     features: {
-      colors: Array.from({ length: tokens }, (_, j) => Float64Array.from(colors.slice(j * perToken, (j + 1) * perToken))),
+      colors: rowsOf(Tensor.from(colors, [tokens, colors.length / tokens])),
       tokens: rowsOf(projected).slice(0, tokens),
       ...(recon ? { recon: rowsOf(linear(projected, recon.weight, recon.bias)).slice(0, tokens) } : {}),
     },
