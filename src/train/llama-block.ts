@@ -49,15 +49,17 @@ export function segmentedAttention(tape: Tape, q: Var, k: Var, v: Var, segments:
 /**
  * One pre-norm Llama layer over stacked sequences x[ΣT, hidden] (training: no KV cache), each a
  * causal sequence of the lengths in `segments`: x + o(attn(rope(q), rope(k), v)), then
- * + down(silu(gate(h)) * up(h)) with h = rmsNorm(x).
+ * + down(silu(gate(h)) * up(h)) with h = rmsNorm(x). `onQueriesKeys` is handed the rotated queries
+ * and keys (for a loss on where the layer attends).
  */
-export function llamaBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, positions: Int32Array, segments: readonly number[], cfg: LlamaBlockConfig): Var {
+export function llamaBlock(tape: Tape, params: ParamSet, prefix: string, x: Var, positions: Int32Array, segments: readonly number[], cfg: LlamaBlockConfig, onQueriesKeys?: (q: Var, k: Var) => void): Var {
   const p = (name: string) => params.get(`${prefix}.${name}`);
   const headDim = cfg.hidden / cfg.nHeads;
   const h = cfg.inputNorm ? tape.rmsNorm(x, p('input_layernorm.weight'), cfg.eps) : x;
   const q = tape.rope(tape.linear(h, p('self_attn.q_proj.weight')), positions, headDim, cfg.ropeTheta);
   const k = tape.rope(tape.linear(h, p('self_attn.k_proj.weight')), positions, headDim, cfg.ropeTheta);
   const v = tape.linear(h, p('self_attn.v_proj.weight'));
+  onQueriesKeys?.(q, k);
   const attn = segmentedAttention(tape, q, k, v, segments, (n) => causalMask(0, n), { nHeads: cfg.nHeads, nKvHeads: cfg.nKvHeads });
   const x1 = tape.add(x, tape.linear(attn, p('self_attn.o_proj.weight')));
   const h2 = tape.rmsNorm(x1, p('post_attention_layernorm.weight'), cfg.eps);

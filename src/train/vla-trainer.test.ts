@@ -9,7 +9,7 @@ import { seededRandom } from '../ops/random.js';
 import { mergeOrder, VlaPolicy } from '../model/index.js';
 import { actionStats, EpisodeStore } from './dataset.js';
 import { toDatasetAction } from './collect.js';
-import { approachFrames, frameSampler, frameWeights, mergedToken, reconCellGain, tokenColorGrid, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
+import { approachFrames, frameSampler, frameWeights, mergedToken, reconCellGain, tellingWords, tokenColorGrid, VlaTrainer, waypointTargets, type SmallVlaConfig } from './vla-trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spec-vla-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -285,7 +285,7 @@ const decoder = (t: VlaTrainer) => t.params.get('language_model.model.layers.1.m
 const vit = (t: VlaTrainer) => t.params.get('vision_backbone.featurizer.blocks.0.mlp.fc1.weight').value.data;
 
 /** The loss fields of a training progress report, one per training-only head. */
-type HeadLoss = 'pointHeadLoss' | 'stateHeadLoss' | 'aimHeadLoss' | 'reconHeadLoss';
+type HeadLoss = 'pointHeadLoss' | 'stateHeadLoss' | 'aimHeadLoss' | 'reconHeadLoss' | 'attendHeadLoss' | 'instructionHeadLoss';
 
 /** Trains a toy trainer on `store` for `steps` (batch 4), recording the head loss `head` of every progress report (every 5 steps). */
 function trainHead(name: string, config: SmallVlaConfig, store: EpisodeStore, stats: ReturnType<typeof statsOf>, steps: number, head: HeadLoss) {
@@ -351,6 +351,42 @@ test('the aim head picks the image token showing the aim, trains the vision towe
   const plainNoPoints = run('aim-none-missing', config, false, 4).trainer;
   const noPoints = run('aim-missing', { ...config, aimHead: 1 }, false, 4).trainer;
   assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
+});
+
+test('the attend head teaches the decoder\'s own attention to fall on the image token showing the aim, reaches the vision tower, and skips frames without points', () => {
+  const stats = statsOf(makeStore(join(root, 'data-att-stats')));
+  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`), points, false, 0, 0), stats, steps, 'attendHeadLoss');
+  const learned = run('att-learn', { ...cfg, attendHead: 1 }, true, 80);
+  // Untrained, the head attends about evenly over every key the position sees: BOS, 4 image tokens and
+  // the prompt (at least 12 keys here), so the loss starts near ln 12 or more, not ln 4 (the image tokens alone).
+  assert.ok(learned.losses[0]! > Math.log(12) - 0.1 && learned.losses.at(-1)! < 0.3, `attend loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
+  const plain = run('att-none', cfg, true, 4).trainer;
+  const withHead = run('att-head', { ...cfg, attendHead: 1 }, true, 4).trainer;
+  assert.ok(maxAbsDiff(vit(plain), vit(withHead)) > 1e-5, 'the head did not change the vision tower');
+  const plainNoPoints = run('att-none-missing', cfg, false, 4).trainer;
+  const noPoints = run('att-missing', { ...cfg, attendHead: 1 }, false, 4).trainer;
+  assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
+});
+
+test('the instruction head names the prompt\'s words from the middle layer\'s input where the first action is predicted, and trains the decoder below it', () => {
+  const stats = statsOf(makeStore(join(root, 'data-ins-stats')));
+  const run = (name: string, c: SmallVlaConfig, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`)), stats, steps, 'instructionHeadLoss');
+  const learned = run('ins-learn', { ...cfg, instructionHead: 1 }, 300);
+  // From ln 300 (the vocabulary, untrained) down towards the floor of naming K words at once, ln K:
+  // the two prompts have 4 and 5 words the other lacks ("pick up red block", "put blue can in
+  // basket"), so it never goes below ln 4; on every prompt word it could not go below ln 15. It
+  // first sits at ln 9 (both prompts' words alike) until the acting position tells the prompts apart.
+  assert.ok(learned.losses[0]! > Math.log(300) - 0.3 && learned.losses.at(-1)! < (Math.log(4) + Math.log(5)) / 2 + 0.15 && learned.losses.at(-1)! > Math.log(4) - 0.05, `instruction loss ${learned.losses.map((l) => l.toFixed(2)).join(' ')}`);
+  const plain = run('ins-none', cfg, 4).trainer;
+  const withHead = run('ins-head', { ...cfg, instructionHead: 1 }, 4).trainer;
+  const embed = (t: VlaTrainer) => t.params.get('language_model.model.embed_tokens.weight').value.data;
+  assert.ok(maxAbsDiff(embed(plain), embed(withHead)) > 1e-5, 'the head did not change the word embeddings');
+  assert.ok(!readFileSync(join(root, 'ins-learn', 'model.safetensors')).includes('training.'), 'the instruction head leaked into the exported model');
+});
+
+test('telling words: those in at most half of the prompts', () => {
+  assert.deepEqual([...tellingWords([[1, 2, 3, 3], [1, 2, 4], [1, 5, 6], [1, 2, 6]])].sort(), [3, 4, 5, 6]);
+  assert.deepEqual([...tellingWords([[1, 2]])], []);
 });
 
 test('token color grid: each decoder token gets the cells (half a patch) of its block, row-major, as centred mean colors', () => {
