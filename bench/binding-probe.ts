@@ -5,8 +5,8 @@
  *
  * - which object the instruction names, read from the residual stream entering each decoder layer
  *   (and after the last) by a nearest-centroid probe (the mean state of each task on 70% of the
- *   episodes, cosine similarity, scored on the other 30%); at the object's own word it is read
- *   exactly, so a low figure at the acting position means the name never travelled there;
+ *   episodes, cosine similarity, scored on the other 30%); the name is in the prompt, so a low
+ *   figure at the acting position means it never travelled there;
  * - where one attention head of one layer (the middle layer's head 0, what `--attend-head` teaches)
  *   looks: its weight on the agent-view token holding the named object, with the true instruction
  *   and with another task's, and how often that token is its top key. Equal weights under both

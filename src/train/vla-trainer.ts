@@ -108,9 +108,9 @@ export interface SmallVlaConfig {
    * position that predicts the first action token, names the words that tell its instruction apart
    * (one linear layer over the vocabulary, cross-entropy on each prompt word found in at most half of
    * the datasets' instructions: on every word, the template's twenty drowned the object's one). A
-   * probe found the named object in that state on 42% of object-suite first frames (100% at the
-   * object's own word): the instruction never reached the position that acts, so no attention from
-   * there could look for it. 0 or absent: none.
+   * probe (bench/binding-probe.js) read the named object from that state on 11 to 20% of
+   * object-suite first frames (chance 10%): the instruction never reached the position that acts, so
+   * no attention from there could look for it. 0 or absent: none.
    */
   instructionHead?: number;
 }
