@@ -134,10 +134,14 @@ const STATE_HEAD = `${TRAINING_ONLY}state_head.`;
 const AIM_HEAD = `${TRAINING_ONLY}aim_head.`;
 const RECON_HEAD = `${TRAINING_ONLY}recon_head.`;
 const INSTRUCTION_HEAD = `${TRAINING_ONLY}instruction_head.`;
-/** One decoder layer's input and rotated queries and keys, caught for the attend and instruction heads' losses, with the batch's sequence lengths. */
+/**
+ * One decoder layer's input and rotated queries and keys, caught for the attend and instruction
+ * heads' losses, with each sample's first row and its acting row (the one that predicts the first
+ * action token).
+ */
 interface AttentionTap {
   layer: number;
-  found?: { x: Var; q: Var; k: Var; segments: number[] };
+  found?: { x: Var; q: Var; k: Var; starts: number[]; acting: number[] };
 }
 /** Width of the aim head's query and keys. */
 const AIM_WIDTH = 64;
@@ -361,9 +365,11 @@ export class VlaTrainer {
     });
     let x = tape.concatRows(parts);
     const positions = Int32Array.from(segments.flatMap((n) => Array.from({ length: n }, (_, i) => i)));
+    const starts = segments.map((_, b) => segments.slice(0, b).reduce((a, n) => a + n, 0));
+    const acting = segments.map((n, b) => starts[b]! + n - 7);
     for (let i = 0; i < this.cfg.layers; i++) {
       const input = x;
-      const tap = attention?.layer === i ? (q: Var, k: Var) => (attention.found = { x: input, q, k, segments }) : undefined;
+      const tap = attention?.layer === i ? (q: Var, k: Var) => (attention.found = { x: input, q, k, starts, acting }) : undefined;
       x = llamaBlock(tape, this.params, `language_model.model.layers.${i}`, x, positions, segments, this.llmBlock, tap);
     }
     // In each sample, the positions from its last prompt token on predict the action tokens.
@@ -460,15 +466,16 @@ export class VlaTrainer {
     const select = (cols: number) => tape.constant(Tensor.from(Array.from({ length: headDim * cols }, (_, i) => (i % cols === Math.floor(i / cols) ? 1 : 0)), [headDim, cols]));
     const q = tape.linear(found.q, select(found.q.value.cols));
     const k = tape.linear(found.k, select(found.k.value.cols));
-    const starts = found.segments.map((_, b) => found.segments.slice(0, b).reduce((a, n) => a + n, 0));
-    const seen = found.segments.map((n) => n - 6);
+    const { starts, acting } = found;
+    // The acting row sees the rows of its sample up to itself.
+    const seen = acting.map((row, b) => row - starts[b]! + 1);
     const width = Math.max(...seen);
     const queryRows: number[] = [];
     const keyRows: number[] = [];
     const mask: number[] = [];
-    found.segments.forEach((n, b) => {
+    acting.forEach((row, b) => {
       for (let j = 0; j < width; j++) {
-        queryRows.push(starts[b]! + n - 7);
+        queryRows.push(row);
         keyRows.push(starts[b]! + (j < seen[b]! ? j : 0));
         mask.push(j < seen[b]! ? 0 : -1e9);
       }
@@ -488,15 +495,12 @@ export class VlaTrainer {
   private instructionHeadLoss(tape: Tape, found: NonNullable<AttentionTap['found']>, batch: readonly Frame[], telling: ReadonlySet<number>): Var {
     const rows: number[] = [];
     const targets: number[] = [];
-    let start = 0;
     batch.forEach((f, b) => {
-      const n = found.segments[b]!;
       for (const word of new Set(f.prompt)) {
         if (!telling.has(word)) continue;
-        rows.push(start + n - 7);
+        rows.push(found.acting[b]!);
         targets.push(word);
       }
-      start += n;
     });
     const logits = tape.linear(tape.embedding(found.x, rows), this.params.get(`${INSTRUCTION_HEAD}weight`));
     return tape.crossEntropy(logits, Int32Array.from(targets));
@@ -579,7 +583,7 @@ export class VlaTrainer {
   /** Trains on the frames of all `stores` (e.g. demonstrations plus DAgger rounds), drawn uniformly unless `approachWeight` or `gripWeight` say otherwise. */
   train(stores: readonly EpisodeStore[], stats: NormStats, out: string, opts: VlaTrainingOptions): void {
     const examples = this.examples(stores, stats, { approach: opts.approachWeight, grip: opts.gripWeight });
-    const instructions = [...new Set(stores.flatMap((store) => store.index.episodes.map((e) => e.instruction)))];
+    const instructions = this.cfg.instructionHead ? [...new Set(stores.flatMap((store) => store.index.episodes.map((e) => e.instruction)))] : [];
     const telling = tellingWords(instructions.map((i) => this.tokenizer.promptIds(i)));
     if (examples.count === 0) throw new Error('no training frames in the dataset');
     const opt = new AdamW(this.params.trainable(), { lr: opts.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.01 });
