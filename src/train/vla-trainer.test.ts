@@ -23,7 +23,7 @@ const instructions = ['pick up the red block', 'put the blue can in the basket']
  * the aim `aimAhead` quadrants further (the next one unless told). With `states`, frame i records that hand and aim in metres (a pixel a
  * centimetre), the task's height and finger opening: what the image shows.
  */
-function makeStore(dir: string, points = false, states = false, wristSize = 0, aimAhead = 1): EpisodeStore {
+function makeStore(dir: string, points = false, states = false, wristSize = 0, aimAhead = 1, handAhead = 0): EpisodeStore {
   const store = EpisodeStore.open(dir, { width: 32, height: 32, wristSize });
   const rand = seededRandom(1);
   const corner = (q: number): [number, number] => [(q % 2) * 16 + 8, Math.floor(q / 2) * 16 + 8];
@@ -37,7 +37,7 @@ function makeStore(dir: string, points = false, states = false, wristSize = 0, a
       });
     });
     const actions = frames.map((_, i) => Float32Array.from([task ? 0.8 : -0.8, 0.3 * Math.sin(i), task ? -0.5 : 0.5, 0, 0, task ? 0.2 : -0.2, task ? 1 : -1]));
-    const pts = points ? frames.map((_, f) => [...corner(f % 4), ...corner((f + aimAhead) % 4)]) : undefined;
+    const pts = points ? frames.map((_, f) => [...corner((f + handAhead) % 4), ...corner((f + aimAhead) % 4)]) : undefined;
     const sts = states ? frames.map((_, f) => [...corner(f % 4), task ? 20 : 5, task ? 0 : 4, ...corner((f + 1) % 4), 0].map((cm) => cm / 100)) : undefined;
     const wrist = wristSize ? { wristSize, wrist: frames.map((_, f) => Uint8Array.from({ length: wristSize * wristSize * 3 }, () => (f % 2 ? 200 : 40) + Math.floor(rand() * 30))) } : {};
     store.append({ suite: 'goal', task, init: 0, instruction: instructions[task]!, success: true, width: 32, height: 32, frames, actions, ...(pts ? { points: pts } : {}), ...(sts ? { states: sts } : {}), ...wrist });
@@ -353,9 +353,10 @@ test('the aim head picks the image token showing the aim, trains the vision towe
   assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
 });
 
-test('the attend head teaches the decoder\'s own attention to fall on the image token showing the aim, reaches the vision tower, and skips frames without points', () => {
+test('the attend head teaches the decoder\'s own attention to fall on the image token showing the aim, reaches the vision tower, and skips frames without points or with the hand at the aim', () => {
   const stats = statsOf(makeStore(join(root, 'data-att-stats')));
-  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number) => trainHead(name, c, makeStore(join(root, `data-${name}`), points, false, 0, 0), stats, steps, 'attendHeadLoss');
+  // The gray square is the aim; the hand is recorded one corner on.
+  const run = (name: string, c: SmallVlaConfig, points: boolean, steps: number, handAhead = 1) => trainHead(name, c, makeStore(join(root, `data-${name}`), points, false, 0, 0, handAhead), stats, steps, 'attendHeadLoss');
   const learned = run('att-learn', { ...cfg, attendHead: 1 }, true, 80);
   // Untrained, the head attends about evenly over every key the position sees: BOS, 4 image tokens and
   // the prompt (at least 12 keys here), so the loss starts near ln 12 or more, not ln 4 (the image tokens alone).
@@ -366,6 +367,9 @@ test('the attend head teaches the decoder\'s own attention to fall on the image 
   const plainNoPoints = run('att-none-missing', cfg, false, 4).trainer;
   const noPoints = run('att-missing', { ...cfg, attendHead: 1 }, false, 4).trainer;
   assert.equal(maxAbsDiff(decoder(plainNoPoints), decoder(noPoints)), 0, 'frames without points must give the head no target');
+  const plainAtAim = run('att-none-at-aim', cfg, true, 4, 0).trainer;
+  const atAim = run('att-at-aim', { ...cfg, attendHead: 1 }, true, 4, 0).trainer;
+  assert.equal(maxAbsDiff(decoder(plainAtAim), decoder(atAim)), 0, 'frames with the hand on the aim\'s token must give the head no target');
 });
 
 test('the instruction head names the prompt\'s words from the middle layer\'s input where the first action is predicted, and trains the decoder below it', () => {

@@ -98,9 +98,10 @@ export interface SmallVlaConfig {
    * Weight of a seventh training-only loss, from datasets with points: the decoder's own attention
    * (layer `layers / 2`, head 0) from the position that predicts the first action token is taught to
    * fall on the agent-view token holding the expert's aim (cross-entropy over every key that position
-   * sees). The aim head's separate query and keys found the named object while the action path still
-   * moved alike for every instruction of a layout; this puts the finding on the path the actions are
-   * read from. 0 or absent: none.
+   * sees), on the frames whose hand is not on the aim's token (elsewhere the hand gave the answer).
+   * The aim head's separate query and keys found the named object while the action path still moved
+   * alike for every instruction of a layout; this puts the finding on the path the actions are read
+   * from. 0 or absent: none.
    */
   attendHead?: number;
   /**
@@ -456,7 +457,8 @@ export class VlaTrainer {
   /**
    * The attend head's loss: per sample, head 0's scaled dot products from the position that predicts
    * the first action token against every key it sees (its own included), cross-entropy on the
-   * agent-view token holding the aim (samples without points, or with the aim off the frame, skipped).
+   * agent-view token holding the aim (samples without points, with the aim off the frame, or with the
+   * hand on the aim's token, skipped).
    */
   private attendHeadLoss(tape: Tape, found: NonNullable<AttentionTap['found']>, batch: readonly Frame[]): Var {
     const headDim = this.cfg.hidden / this.cfg.heads;
@@ -483,10 +485,12 @@ export class VlaTrainer {
     const sum = tape.constant(Tensor.from(new Array<number>(headDim).fill(1 / Math.sqrt(headDim)), [1, headDim]));
     const scores = tape.reshape(tape.linear(tape.mul(tape.embedding(q, queryRows), tape.embedding(k, keyRows)), sum), [batch.length, width]);
     const logits = tape.add(scores, tape.constant(Tensor.from(mask, [batch.length, width])));
-    // The agent view's tokens follow the BOS token.
+    // The agent view's tokens follow the BOS token. A frame whose hand shares the aim's token is
+    // skipped: on most frames (descend, grasp, lift) the hand is at its aim, and "attend where the
+    // hand is" answered them all without reading the instruction.
     const targets = Int32Array.from(batch, (f) => {
       const t = mergedToken(f.points?.[1] ?? -1, grid, merge);
-      return t < 0 ? -1 : 1 + t;
+      return t < 0 || t === mergedToken(f.points![0]!, grid, merge) ? -1 : 1 + t;
     });
     return tape.crossEntropy(logits, targets);
   }
