@@ -19,8 +19,9 @@ const instructions = ['pick up the red block', 'put the blue can in the basket']
 
 /**
  * Two tasks whose images (a bright or a dark square) decide the actions. With `points`, frame i also
- * shows a gray 10-pixel "hand" in quadrant i mod 4 (of the 4 patches of 16 px) and records it, and
- * the aim `aimAhead` quadrants further (the next one unless told). With `states`, frame i records that hand and aim in metres (a pixel a
+ * shows a gray 10-pixel square in quadrant i mod 4 (of the 4 patches of 16 px) and records the hand
+ * `handAhead` quadrants from it (on it unless told) and the aim `aimAhead` quadrants from it (the
+ * next one unless told). With `states`, frame i records that hand and aim in metres (a pixel a
  * centimetre), the task's height and finger opening: what the image shows.
  */
 function makeStore(dir: string, points = false, states = false, wristSize = 0, aimAhead = 1, handAhead = 0): EpisodeStore {
