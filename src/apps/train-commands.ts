@@ -8,7 +8,7 @@ import { vlaSimPolicy } from './sim-policy.js';
 import { createDecoder, saveDraftHead } from '../spec/index.js';
 import { TRAINING_STATES } from '../sim/index.js';
 import { averageWeights } from '../train/average-weights.js';
-import { collectDemonstrations, storeActionStats } from '../train/collect.js';
+import { collectDemonstrations, EXCURSION_STEPS, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
 import { DEFAULT_SMALL_VLA, VlaTrainer, type SmallVlaConfig } from '../train/vla-trainer.js';
@@ -39,13 +39,15 @@ export function registerTrainCommands(program: Command): void {
     .option('--noise <std>', 'Gaussian noise on the executed hand motion (the stored label stays clean: DART), in action units (0.6 = full speed)', nonNegative, 0)
     .option('--late <p>', 'probability that a grasp or release starts one step late (the previous motion repeated once), so the frames show the overshoot a policy reaches, labelled with the expert\'s close/release', probability, 0)
     .option('--start-offset <m>', 'the hand starts up to this far (m, on x and y; a third of it on z) from its usual start, reached in unrecorded moves, so approaches come from many directions', nonNegative, 0)
+    .option('--excursions <p>', `probability, on each step of an approach or a carry, that the hand is carried off course for 1..${EXCURSION_STEPS} steps in a random direction while the expert labels every frame, so the demonstrations show the way back from every side (not only the expert's usual direction)`, probability, 0)
+    .option('--overshoot <p>', `probability that an approach or a carry runs on 1..${EXCURSION_STEPS} steps past its end (its last motion repeated) while the expert labels the way back`, probability, 0)
     .option('--no-shadows', 'render without the overhead lamp\'s shadows (frames as before shadows existed)')
     .option('--from-init <n>', `first training initial state (${TRAINING_STATES.first}..${TRAINING_STATES.end - 1}); a later round takes states an earlier one did not`, positiveInt, TRAINING_STATES.first)
     .option('--policy <dir>', 'DAgger: this model acts (AR decoding) and the expert labels every frame it reaches; episodes are kept whether or not they succeed')
     .option('--expert-share <p>', 'with --policy: the share of steps on which the expert\'s action is executed instead', probability, 0.5)
     .option('--relabel', 'object suite: run each task on the layouts of other tasks that hold its object, so the same frames come with two instructions (a dataset of its own, trained beside the plain one)')
     .requiredOption('--out <dir>', 'dataset folder')
-    .action(async (o: { suite: string; episodes: number; size: number; wrist?: number; every: number; noise: number; late: number; startOffset: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
+    .action(async (o: { suite: string; episodes: number; size: number; wrist?: number; every: number; noise: number; late: number; startOffset: number; excursions: number; overshoot: number; shadows: boolean; fromInit: number; policy?: string; expertShare: number; relabel?: boolean; out: string }) => {
       if (o.relabel && parseSuites(o.suite).some((s) => s !== 'object')) throw new Error('--relabel applies to the object suite only: pass --suite object');
       const vla = o.policy ? VlaPolicy.load(o.policy) : null;
       const wristSize = o.wrist ?? vla?.wristSize ?? 0;
@@ -62,6 +64,8 @@ export function registerTrainCommands(program: Command): void {
         noise: o.noise,
         late: o.late,
         startOffset: o.startOffset,
+        excursions: o.excursions,
+        overshoot: o.overshoot,
         shadows: o.shadows,
         firstInit: o.fromInit,
         learner: vla ? { policy: () => vlaSimPolicy(vla, createDecoder(vla, 'ar')).policy, expertShare: o.expertShare } : undefined,

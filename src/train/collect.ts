@@ -1,6 +1,6 @@
 import { gripperFromEnv, resize } from '../model/index.js';
 import { gaussian, seededRandom } from '../ops/index.js';
-import { Expert, MAX_TRANSLATION, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
+import { Expert, EXPERT_SPEED, MAX_TRANSLATION, projector, relabelledLayout, TABLE_Z, runEpisode, suiteTasks, TabletopEnv, TRAINING_STATES, type Policy, type SuiteName, type Task } from '../sim/index.js';
 import { actionStats, EpisodeStore, sameGripperCommand, type ActionStats } from './dataset.js';
 
 export interface CollectOptions {
@@ -35,6 +35,21 @@ export interface CollectOptions {
    * the instructed object is; from many starts every approach frame has to be read.
    */
   startOffset?: number;
+  /**
+   * Probability, on each step of an approach or a carry, that the hand is carried off its course
+   * for 1..EXCURSION_STEPS steps in a random full-speed direction, the expert labelling every frame
+   * (its target stays fixed, so the labels point back). The expert's approach is +y on most frames
+   * and its carry -x: a policy learns "approach: go back" instead of "go to the object", and a
+   * hand that overshoots sees frames no demonstration showed and keeps going to the workspace edge.
+   */
+  excursions?: number;
+  /**
+   * Probability that an approach or a carry runs on past its end: its last motion executed for
+   * 1..EXCURSION_STEPS more steps while the expert, now in its next phase, labels the way back. A
+   * policy that stops a step late reaches exactly those frames (the hand past the object, then on
+   * to the workspace edge), which the expert, stopping within 5 mm, never showed.
+   */
+  overshoot?: number;
   /** Render the overhead lamp's shadows (default on; off reproduces datasets from before shadows). */
   shadows?: boolean;
   /** First training state (default TRAINING_STATES.first): a later round takes states no earlier round used. */
@@ -95,7 +110,9 @@ export async function collectDemonstrations(opts: CollectOptions): Promise<Episo
       rand,
       labels,
     ), opts.late ?? 0, rand);
-    const actor = opts.learner ? dagger(demonstrator, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : demonstrator;
+    const phase = () => expert.phaseName;
+    const wandering = excursions(overshoot(demonstrator, opts.overshoot ?? 0, rand, phase), opts.excursions ?? 0, rand, phase);
+    const actor = opts.learner ? dagger(wandering, opts.learner.policy(task), opts.learner.expertShare, rand, () => expert.done, labels) : wandering;
     const moves = startMoves(opts.startOffset ?? 0, rand);
     const r = await runEpisode(env, task, init, afterMoves(moves, actor), { record: true });
     opts.onEpisode?.(done, jobs.length, r.success);
@@ -164,6 +181,56 @@ export function lateGrip(expert: Policy, p: number, rand: () => number): Policy 
     const executed = late ? last!.executed : label;
     last = { label, executed };
     return executed;
+  };
+}
+
+/** The expert's phases that move the hand through free space to a place, where an excursion may start. */
+const EXCURSION_PHASES = new Set(['approach', 'carry']);
+/** The longest excursion, in steps (1 cm each). */
+export const EXCURSION_STEPS = 6;
+
+/**
+ * Runs `expert` (which records its label for every frame), but on a step of an approach or a carry,
+ * with probability `p`, executes instead 1..EXCURSION_STEPS steps of one random full-speed motion
+ * (x and y not both still), fingers as the expert commands them. The expert then acts for at least
+ * as many steps before the next one, so each excursion's way back is shown.
+ */
+export function excursions(expert: Policy, p: number, rand: () => number, phase: () => string): Policy {
+  let left = 0;
+  let rest = 0;
+  let move: number[] = [];
+  return async (obs, instruction) => {
+    const label = await expert(obs, instruction);
+    if (left === 0 && rest === 0 && p > 0 && EXCURSION_PHASES.has(phase()) && rand() < p) {
+      left = rest = 1 + Math.floor(rand() * EXCURSION_STEPS);
+      do move = [0, 1, 2].map(() => EXPERT_SPEED * (Math.floor(rand() * 3) - 1));
+      while (move[0] === 0 && move[1] === 0);
+    }
+    if (left === 0) {
+      rest = Math.max(0, rest - 1);
+      return label;
+    }
+    left--;
+    return [...move, 0, 0, 0, label[6]!];
+  };
+}
+
+/** Runs `expert`, but when an approach or a carry has just ended, with probability `p`, repeats its last motion for 1..EXCURSION_STEPS steps. */
+export function overshoot(expert: Policy, p: number, rand: () => number, phase: () => string): Policy {
+  let last: { phase: string; move: number[] } | null = null;
+  let left = 0;
+  let move: number[] = [];
+  return async (obs, instruction) => {
+    const label = await expert(obs, instruction);
+    const now = phase();
+    if (left === 0 && p > 0 && last && EXCURSION_PHASES.has(last.phase) && now !== last.phase && rand() < p) {
+      left = 1 + Math.floor(rand() * EXCURSION_STEPS);
+      move = last.move;
+    }
+    last = { phase: now, move: label.slice(0, 3) };
+    if (left === 0) return label;
+    left--;
+    return [...move, 0, 0, 0, label[6]!];
   };
 }
 

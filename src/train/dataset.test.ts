@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { actionStats, decodeEpisode, encodeEpisode, EpisodeStore, type Episode } from './dataset.js';
 
 function episode(task: number, steps: number): Episode {
@@ -52,6 +54,28 @@ test('an episode read from disk frame by frame carries its points and states', (
     assert.equal(b!.points, undefined);
     assert.equal(b!.states, undefined);
     assert.throws(() => b!.wristFrame(0), /no wrist frames/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a frame reader keeps none of its episode\'s per-frame points and states alive (a trainer holds a reader per episode)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svds-'));
+  try {
+    const store = EpisodeStore.open(dir, { width: 4, height: 3 });
+    store.append({ ...episode(2, 2), points: [[0, 1, 2, 3], [1, 1, 2, 3]], states: [[0, 0, 0.3, 0.045, 0, 0, 0], [0, 0, 0.29, 0.045, 0, 0, 0]] });
+    const read = (): { frame: (i: number) => Uint8Array; states: WeakRef<object> } => {
+      const onDisk = store.openOnDisk(store.index.episodes[0]!);
+      return { frame: onDisk.frame, states: new WeakRef(onDisk.states!) };
+    };
+    const { frame, states } = read();
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // A WeakRef's target is kept until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(states.deref(), undefined, 'the frame reader keeps the header\'s states alive');
+    assert.equal(frame(1).length, 36);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -205,7 +205,7 @@ export class EpisodeStore {
       const fd = openSync(path, 'r');
       try {
         const out = new Uint8Array(n);
-        if (readSync(fd, out, 0, n, at) !== n) throw new Error(`${entry.file}: short read (file changed?)`);
+        if (readSync(fd, out, 0, n, at) !== n) throw new Error(`${path}: short read (file changed?)`);
         return out;
       } finally {
         closeSync(fd);
@@ -215,9 +215,14 @@ export class EpisodeStore {
     const hlen = size < 8 ? 0 : new DataView(readAt(0, 8).buffer).getUint32(4, true);
     const { h, framesAt, frameBytes, wristAt, wristBytes, actionsAt } = parseHeader(readAt(0, Math.min(size, 8 + hlen)), size, entry.file);
     const actions = readActions(readAt(actionsAt, h.steps * ACTION_DIM * 4), h.steps);
+    // The frame readers keep only these alive, not the header: a trainer holds a reader per episode,
+    // and every header's per-frame points and states (hundreds of thousands of small arrays over a
+    // dataset) made each garbage collection walk them, at over half the training time.
+    const { steps } = h;
+    const { file } = entry;
     const frameAt = (at: number, bytes: number) => (i: number): Uint8Array => {
-      if (!Number.isInteger(i) || i < 0 || i >= h.steps) throw new Error(`${entry.file}: no frame ${i} (${h.steps} steps)`);
-      if (bytes === 0) throw new Error(`${entry.file}: no wrist frames (collected without --wrist)`);
+      if (!Number.isInteger(i) || i < 0 || i >= steps) throw new Error(`${file}: no frame ${i} (${steps} steps)`);
+      if (bytes === 0) throw new Error(`${file}: no wrist frames (collected without --wrist)`);
       return readAt(at + i * bytes, bytes);
     };
     return { suite: h.suite, task: h.task, init: h.init, instruction: h.instruction, success: h.success, width: h.width, height: h.height, steps: h.steps, actions, frame: frameAt(framesAt, frameBytes), wristFrame: frameAt(wristAt, wristBytes), ...(h.points ? { points: h.points } : {}), ...(h.states ? { states: h.states } : {}), ...(h.wristSize ? { wristSize: h.wristSize } : {}) };
