@@ -190,16 +190,32 @@ test('collect --start-offset stores the expert\'s frames from the offset start o
   }
 });
 
+/** The expert on `init` of `task`, recording each frame's label and phase name. */
+function recordingExpert(env: TabletopEnv, task: ReturnType<typeof suiteTasks>[number], init: number) {
+  const expert = new Expert(env, task.scene(init), task.goals);
+  const labels: number[][] = [];
+  const phases: string[] = [];
+  const policy = noisy((obs) => { const a = expert.act(obs); phases.push(expert.phaseName); return a; }, 0, seededRandom(5), labels);
+  return { policy, labels, phases, phase: () => expert.phaseName };
+}
+
+/** The first and last index of each run of true values. */
+function stretches(flags: readonly boolean[]): [number, number][] {
+  const out: [number, number][] = [];
+  flags.forEach((f, i) => {
+    if (f && !flags[i - 1]) out.push([i, i]);
+    else if (f) out[out.length - 1]![1] = i;
+  });
+  return out;
+}
+
 test('excursions: off course only for short stretches that start in an approach or a carry, the expert labelling every frame and still succeeding', async () => {
   const env = await TabletopEnv.create(64);
   const task = suiteTasks('spatial')[0]!;
   const init = TRAINING_STATES.first;
   const run = async (p: number) => {
-    const expert = new Expert(env, task.scene(init), task.goals);
-    const labels: number[][] = [];
-    const phases: string[] = [];
-    const labelled = noisy((obs) => { const a = expert.act(obs); phases.push(expert.phaseName); return a; }, 0, seededRandom(5), labels);
-    const r = await runEpisode(env, task, init, excursions(labelled, p, seededRandom(6), () => expert.phaseName), { record: true });
+    const { policy, labels, phases, phase } = recordingExpert(env, task, init);
+    const r = await runEpisode(env, task, init, excursions(policy, p, seededRandom(6), phase), { record: true });
     return { r, labels, phases };
   };
   const plain = await run(0);
@@ -209,21 +225,16 @@ test('excursions: off course only for short stretches that start in an approach 
   assert.equal(labels.length, r.actions.length);
   assert.ok(labels.every((a) => a.slice(0, 3).every((x) => x === 0 || Math.abs(x) === EXPERT_SPEED)));
   assert.ok(r.actions.every((a, i) => a[6] === labels[i]![6]), 'an excursion keeps the fingers as the expert commands');
-  const off = r.actions.map((a, i) => a.slice(0, 3).join() !== labels[i]!.slice(0, 3).join());
+  const off = stretches(r.actions.map((a, i) => a.slice(0, 3).join() !== labels[i]!.slice(0, 3).join()));
   let reversed = 0;
-  let stretches = 0;
-  for (let i = 0; i < off.length; i++) {
-    if (!off[i] || off[i - 1]) continue;
-    let end = i;
-    while (off[end + 1]) end++;
-    stretches++;
+  for (const [i, end] of off) {
     assert.ok(end - i + 1 <= EXCURSION_STEPS, `an excursion of ${end - i + 1} steps`);
     assert.ok(['approach', 'carry'].includes(phases[i]!), `an excursion started in ${phases[i]}`);
     // The frame after it: the expert's label turns back against the excursion's motion on some axis.
     const back = labels[end + 1];
     if (back && [0, 1, 2].some((d) => r.actions[i]![d]! * back[d]! < 0)) reversed++;
   }
-  assert.ok(stretches >= 2, `only ${stretches} excursions`);
+  assert.ok(off.length >= 2, `only ${off.length} excursions`);
   assert.ok(reversed >= 1, 'no label leads back after an excursion');
 });
 
@@ -231,21 +242,15 @@ test('overshoot: an approach or a carry runs on past its end with its last motio
   const env = await TabletopEnv.create(64);
   const task = suiteTasks('spatial')[0]!;
   const init = TRAINING_STATES.first;
-  const expert = new Expert(env, task.scene(init), task.goals);
-  const labels: number[][] = [];
-  const phases: string[] = [];
-  const labelled = noisy((obs) => { const a = expert.act(obs); phases.push(expert.phaseName); return a; }, 0, seededRandom(5), labels);
-  const r = await runEpisode(env, task, init, overshoot(labelled, 1, seededRandom(7), () => expert.phaseName), { record: true });
+  const { policy, labels, phases, phase } = recordingExpert(env, task, init);
+  const r = await runEpisode(env, task, init, overshoot(policy, 1, seededRandom(7), phase), { record: true });
   assert.ok(r.success, 'the expert failed after overshooting');
-  const off = r.actions.map((a, i) => a.join() !== labels[i]!.join());
-  const starts = off.flatMap((o, i) => (o && !off[i - 1] ? [i] : []));
+  const off = stretches(r.actions.map((a, i) => a.join() !== labels[i]!.join()));
   // Both ends (the approach's and the carry's) run on, each from the first frame of the next phase.
-  assert.equal(starts.length, 2, `overshoots start at ${starts}`);
+  assert.equal(off.length, 2, `overshoots at ${off.join(' ')}`);
   let back = 0;
-  for (const i of starts) {
+  for (const [i, end] of off) {
     assert.ok(['approach', 'carry'].includes(phases[i - 1]!) && phases[i] !== phases[i - 1], `an overshoot at ${phases[i - 1]} -> ${phases[i]}`);
-    let end = i;
-    while (off[end + 1]) end++;
     assert.ok(end - i + 1 <= EXCURSION_STEPS);
     for (let k = i; k <= end; k++) assert.deepEqual(r.actions[k]!.slice(0, 3), labels[i - 1]!.slice(0, 3), 'an overshoot repeats the last motion');
     if ([0, 1, 2].some((d) => labels[i - 1]![d]! * labels[end + 1]![d]! < 0)) back++;

@@ -39,8 +39,9 @@ export interface CollectOptions {
    * Probability, on each step of an approach or a carry, that the hand is carried off its course
    * for 1..EXCURSION_STEPS steps in a random full-speed direction, the expert labelling every frame
    * (its target stays fixed, so the labels point back). The expert's approach is +y on most frames
-   * and its carry -x: a policy learns "approach: go back" instead of "go to the object", and a
-   * hand that overshoots sees frames no demonstration showed and keeps going to the workspace edge.
+   * (and in the spatial suite its carry -x): a policy learns "approach: go back" instead of "go to
+   * the object", and a hand that overshoots sees frames no demonstration showed and keeps going to
+   * the workspace edge.
    */
   excursions?: number;
   /**
