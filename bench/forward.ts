@@ -4,6 +4,7 @@
  * Usage: npm run build && node dist/bench/forward.js [--width 1024] [--layers 4] [--heads 16]
  *        [--kv-heads 16] [--past 96] [--reps 9] [--json]
  */
+import './args.js';
 import { formatForwardBench, runForwardBench } from '../src/apps/bench-forward.js';
 
 function flag(name: string): number | undefined {

@@ -12,6 +12,7 @@
  * Exit status 0 only with 0 errors, every request answered within the time limit, RSS growth < 10%
  * and a clean shutdown.
  */
+import './args.js';
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

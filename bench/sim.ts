@@ -4,6 +4,7 @@
  * Usage: npx tsc -p . && node dist/bench/sim.js [--suite S] [--inits N (0: speed only)] [--json]
  * (suites are independent: run one per process to use several cores).
  */
+import './args.js';
 import { expertPolicy, getTask, runEpisode, SUITES, suiteTasks, TabletopEnv, type SuiteName } from '../src/sim/index.js';
 
 const args = process.argv.slice(2);
