@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import type { SafetensorsDType } from '../model/index.js';
 import { SUITES, type SuiteName } from '../sim/index.js';
 
 /** Commander option parsers and the small formatters the CLI's commands share. */
@@ -38,6 +39,13 @@ export function parseSuites(value: string): SuiteName[] {
   const names = (value === 'all' ? [...SUITES] : value.split(',')) as SuiteName[];
   for (const s of names) if (!SUITES.includes(s)) throw new InvalidArgumentError(`unknown suite "${s}"; use ${SUITES.join(', ')} or all`);
   return names;
+}
+
+/** A weight storage dtype, any case: I8, BF16, F16 or F32. */
+export function storageDType(value: string): SafetensorsDType {
+  const d = value.toUpperCase();
+  if (!['I8', 'BF16', 'F16', 'F32'].includes(d)) throw new InvalidArgumentError(`expected I8, BF16, F16 or F32, got "${value}"`);
+  return d as SafetensorsDType;
 }
 
 /** Seconds as "12 s", "7 min" or "1.5 h" (for ETAs). */

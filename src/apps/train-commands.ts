@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { splitWords, TextTokenizer, VlaPolicy, wordTokenizerWords } from '../model/index.js';
+import { splitWords, TextTokenizer, VlaPolicy, wordTokenizerWords, type SafetensorsDType } from '../model/index.js';
 import { seededRandom } from '../ops/random.js';
-import { duration, nonNegative, nonNegativeInt, parseSuites, positive, positiveInt, probability } from './cli-args.js';
+import { duration, nonNegative, nonNegativeInt, parseSuites, positive, positiveInt, probability, storageDType } from './cli-args.js';
 import { vlaSimPolicy } from './sim-policy.js';
 import { createDecoder, saveDraftHead } from '../spec/index.js';
 import { TRAINING_STATES } from '../sim/index.js';
 import { averageWeights } from '../train/average-weights.js';
+import { convertWeights } from '../train/convert-weights.js';
 import { collectDemonstrations, EXCURSION_STEPS, storeActionStats } from '../train/collect.js';
 import { EpisodeStore } from '../train/dataset.js';
 import { DraftTrainer, makeDraftSample, type DraftSample } from '../train/draft-trainer.js';
@@ -166,6 +167,18 @@ export function registerTrainCommands(program: Command): void {
     .action((o: { models: string[]; out: string }) => {
       const r = averageWeights(o.models, o.out);
       console.error(`wrote ${o.out}: the mean of ${o.models.length} models, ${r.tensors} tensors (${r.dtype})`);
+    });
+
+  program
+    .command('convert')
+    .description('Copy a model folder (target, draft, or one holding both) with its weights stored in another dtype; I8 (channel-wise int8, decoded to float32 at load) halves a BF16 model on disk.')
+    .requiredOption('--model <dir>', 'model folder to read')
+    .requiredOption('--out <dir>', 'new model folder to write')
+    .option('--dtype <dtype>', 'I8 (per-row scales; vectors stay F32), BF16, F16 or F32', storageDType, 'I8' as const)
+    .action((o: { model: string; out: string; dtype: SafetensorsDType }) => {
+      const r = convertWeights(o.model, o.out, o.dtype);
+      const mb = (n: number) => (n / 1e6).toFixed(1);
+      console.error(`wrote ${o.out}: ${r.files} weight file(s) as ${o.dtype}, ${mb(r.bytesBefore)} MB -> ${mb(r.bytesAfter)} MB`);
     });
 
   program

@@ -96,3 +96,40 @@ test('broken files give errors that name the file, the tensor and the problem', 
   writeFileSync(join(badIndex, 'model.safetensors.index.json'), '{ "weight_map": ');
   assert.throws(() => Checkpoint.open(badIndex), /model\.safetensors\.index\.json: not valid JSON/);
 });
+
+test('I8 stores matrices channel-wise int8 beside a hidden _scale, each value within half a step, vectors exact', () => {
+  const rnd = (i: number) => Math.sin(i * 12.9898) * 43758.5453 % 1;
+  const m = Tensor.from(Array.from({ length: 5 * 7 }, (_, i) => (i < 7 ? 0 : rnd(i) * (1 + (i % 5)))), [5, 7]);
+  const conv = Tensor.from(Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => rnd(i + 100)), [2, 3, 2, 2]);
+  const bytes = encodeSafetensors(new Map([['m', m], ['conv', conv], ['b', b]]), 'I8', { format: 'pt' });
+  const file = SafetensorsFile.open(write('i8.safetensors', bytes));
+  assert.equal(file.dtype, 'I8');
+  assert.deepEqual([...file.entries.keys()].sort(), ['b', 'conv', 'm'], 'the scales are not tensors of their own');
+  assert.equal(file.entries.get('m')!.dtype, 'I8');
+  assert.deepEqual([...file.tensor('b').data], [...b.data], 'vectors stay F32');
+  for (const [name, t] of [['m', m], ['conv', conv]] as const) {
+    const back = file.tensor(name, t.shape);
+    const rows = t.shape[0]!;
+    const cols = t.size / rows;
+    for (let r = 0; r < rows; r++) {
+      const row = [...t.data.subarray(r * cols, (r + 1) * cols)];
+      const step = Math.max(...row.map(Math.abs)) / 127;
+      row.forEach((v, c) => assert.ok(Math.abs(back.data[r * cols + c]! - v) <= step / 2 + 1e-7, `${name}[${r}, ${c}]: ${back.data[r * cols + c]} for ${v}, step ${step}`));
+      // The row's largest magnitude is exact (it maps to +-127), which a wrong axis for the scales breaks.
+      const iMax = row.map(Math.abs).indexOf(Math.max(...row.map(Math.abs)));
+      assert.ok(Math.abs(back.data[r * cols + iMax]! - row[iMax]!) <= 1e-6 * Math.abs(row[iMax]!) + 1e-12, `${name} row ${r} keeps its largest value`);
+    }
+  }
+  assert.deepEqual([...file.tensor('m').data.subarray(0, 7)], [0, 0, 0, 0, 0, 0, 0], 'an all-zero row stays zero');
+  assert.throws(() => encodeSafetensors(new Map([['m', m], ['m_scale', a]]), 'I8'), /m_scale would hold the int8 scale of m/);
+});
+
+test('an I8 tensor without its scale, or with a scale of the wrong shape, is refused by name', () => {
+  const q = new Uint8Array([1, 2, 3, 4, 5, 6]);
+  assert.throws(() => SafetensorsFile.open(write('noscale.safetensors', handMade({ w: { dtype: 'I8', shape: [2, 3], data_offsets: [0, 6] } }, q))), /tensor w is I8 but its scale w_scale is missing/);
+  const data = Buffer.concat([Buffer.from(q), Buffer.from(new Float32Array([0.5, 0.25, 1]).buffer)]);
+  const wrong = SafetensorsFile.open(write('badscale.safetensors', handMade({ w: { dtype: 'I8', shape: [2, 3], data_offsets: [0, 6] }, w_scale: { dtype: 'F32', shape: [3, 1], data_offsets: [6, 18] } }, data)));
+  assert.throws(() => wrong.tensor('w'), /w_scale is \[3, 1\] F32, expected a float \[2, 1\]/);
+  const right = SafetensorsFile.open(write('goodscale.safetensors', handMade({ w: { dtype: 'I8', shape: [2, 3], data_offsets: [0, 6] }, w_scale: { dtype: 'F32', shape: [2, 1], data_offsets: [6, 14] } }, data.subarray(0, 14))));
+  assert.deepEqual([...right.tensor('w').data], [0.5, 1, 1.5, 1, 1.25, 1.5]);
+});

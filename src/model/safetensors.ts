@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode16, encode16, Tensor } from '../ops/index.js';
+import { decode16, dequantizeRowsInt8, encode16, quantizeRowsInt8, Tensor } from '../ops/index.js';
 
 /**
  * safetensors: an 8-byte little-endian header length N, N bytes of JSON
@@ -11,9 +11,15 @@ import { decode16, encode16, Tensor } from '../ops/index.js';
  * straight into its destination: F32 bytes land in the tensor's own Float32Array, F16/BF16 bytes in
  * a scratch array that is decoded once to float32. A shard is never held in memory as a whole, so
  * multi-gigabyte shards (larger than Node's 4 GiB Buffer limit) load with no second copy.
+ *
+ * I8 is channel-wise int8 (see `quantizeRowsInt8`): an I8 tensor `X` comes with a float tensor
+ * `X_scale` of shape [rows, 1] (the names and shapes int8 "compressed" checkpoints use), and reads
+ * back as float32 like every other dtype. The scale is not listed as a tensor of its own.
+ * Compute is always float32; the dtype is only how weights are stored on disk.
  */
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
-const BYTES: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2 };
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I8';
+const BYTES: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I8: 1 };
+const SCALE = '_scale';
 /** The format caps the header at 100 MB; anything larger is not a safetensors file. */
 const MAX_HEADER = 100_000_000;
 /** readSync moves at most 2 GiB per call. */
@@ -31,6 +37,7 @@ export class SafetensorsFile {
     private readonly dataStart: number,
     readonly entries: ReadonlyMap<string, HeaderEntry>,
     readonly metadata: Record<string, string>,
+    private readonly scales: ReadonlyMap<string, HeaderEntry>,
   ) {}
 
   /** Reads and checks the header; tensor data stays on disk until asked for. */
@@ -73,10 +80,24 @@ export class SafetensorsFile {
         }
         entries.set(name, e);
       }
-      return new SafetensorsFile(path, dataStart, entries, metadata);
+      const scales = new Map<string, HeaderEntry>();
+      for (const [name, e] of entries) {
+        if (e.dtype !== 'I8') continue;
+        const scale = entries.get(name + SCALE);
+        if (!scale) throw new Error(`${path}: tensor ${name} is I8 but its scale ${name + SCALE} is missing`);
+        scales.set(name, scale);
+        entries.delete(name + SCALE);
+      }
+      return new SafetensorsFile(path, dataStart, entries, metadata, scales);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** How the file stores its weights: I8 when any tensor is int8, else the first tensor's dtype. */
+  get dtype(): SafetensorsDType {
+    const dtypes = [...this.entries.values()].map((e) => e.dtype);
+    return (dtypes.includes('I8') ? 'I8' : dtypes[0] ?? 'F32') as SafetensorsDType;
   }
 
   /** The tensor as float32, checked against `expectShape` when given. */
@@ -86,27 +107,40 @@ export class SafetensorsFile {
     if (expectShape && (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i]))) {
       throw new Error(`${this.path}: tensor ${name} has shape [${e.shape.join(', ')}], expected [${expectShape.join(', ')}]`);
     }
-    if (!(e.dtype in BYTES)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: F32, F16, BF16`);
+    if (e.dtype !== 'I8') return this.readFloat(name, e);
+    const scale = this.scales.get(name)!;
+    const rows = e.shape[0] ?? 1;
+    if (scale.dtype === 'I8' || scale.shape.reduce((a, b) => a * b, 1) !== rows || scale.shape.some((d, i) => i > 0 && d !== 1)) {
+      throw new Error(`${this.path}: ${name + SCALE} is [${scale.shape.join(', ')}] ${scale.dtype}, expected a float [${rows}, 1] (one scale per row of ${name})`);
+    }
+    const values = new Int8Array(this.bytes(name, e).buffer);
+    return dequantizeRowsInt8(values, this.readFloat(name + SCALE, scale).data, e.shape);
+  }
+
+  private readFloat(name: string, e: HeaderEntry): Tensor {
+    const bytes = this.bytes(name, e);
+    // Typed arrays use the host's byte order; every platform Node targets here is little-endian, like the format.
+    if (e.dtype === 'F32') return new Tensor(new Float32Array(bytes.buffer), e.shape);
+    return decode16(new Uint16Array(bytes.buffer), e.dtype as 'F16' | 'BF16', e.shape);
+  }
+
+  /** The tensor's raw bytes, in a fresh buffer aligned for its dtype. */
+  private bytes(name: string, e: HeaderEntry): Uint8Array {
+    if (!(e.dtype in BYTES)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: F32, F16, BF16, I8`);
     const dtype = e.dtype as SafetensorsDType;
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = e.data_offsets;
     if (end - begin !== count * BYTES[dtype]) {
       throw new Error(`${this.path}: tensor ${name} holds ${end - begin} bytes, but [${e.shape.join(', ')}] ${dtype} needs ${count * BYTES[dtype]}`);
     }
+    const out = new Uint8Array(count * BYTES[dtype]);
     const fd = openSync(this.path, 'r');
     try {
-      // Typed arrays use the host's byte order; every platform Node targets here is little-endian, like the format.
-      if (dtype === 'F32') {
-        const data = new Float32Array(count);
-        readExactly(fd, new Uint8Array(data.buffer), this.dataStart + begin, this.path, `tensor ${name}`);
-        return new Tensor(data, e.shape);
-      }
-      const bits = new Uint16Array(count);
-      readExactly(fd, new Uint8Array(bits.buffer), this.dataStart + begin, this.path, `tensor ${name}`);
-      return decode16(bits, dtype, e.shape);
+      readExactly(fd, out, this.dataStart + begin, this.path, `tensor ${name}`);
     } finally {
       closeSync(fd);
     }
+    return out;
   }
 }
 
@@ -177,16 +211,32 @@ export class Checkpoint {
   }
 }
 
-/** Serializes tensors (stored as `dtype`) into safetensors bytes, names sorted, data 8-byte aligned. */
+/**
+ * Serializes tensors (stored as `dtype`) into safetensors bytes, names sorted, data 8-byte aligned.
+ * With I8, matrices (rank 2 and up) are stored channel-wise int8 beside their `_scale`, and vectors
+ * (norms, biases: a few kilobytes) stay F32.
+ */
 export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, dtype: SafetensorsDType = 'F32', metadata?: Record<string, string>): Buffer {
-  const names = [...tensors.keys()].sort();
+  const stored = new Map<string, { dtype: SafetensorsDType; shape: readonly number[]; raw: Uint8Array }>();
+  const f32 = (t: Tensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (const [name, t] of tensors) {
+    if (dtype === 'I8' && t.shape.length >= 2) {
+      if (tensors.has(name + SCALE)) throw new Error(`encodeSafetensors: ${name + SCALE} would hold the int8 scale of ${name}, but is a tensor of its own`);
+      const { values, scales } = quantizeRowsInt8(t);
+      stored.set(name, { dtype: 'I8', shape: t.shape, raw: new Uint8Array(values.buffer) });
+      stored.set(name + SCALE, { dtype: 'F32', shape: [t.shape[0]!, 1], raw: new Uint8Array(scales.buffer) });
+    } else if (dtype === 'F32' || dtype === 'I8') {
+      stored.set(name, { dtype: 'F32', shape: t.shape, raw: f32(t) });
+    } else {
+      stored.set(name, { dtype, shape: t.shape, raw: new Uint8Array(encode16(t, dtype).buffer) });
+    }
+  }
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   const blobs: Uint8Array[] = [];
   let off = 0;
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    const raw = dtype === 'F32' ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : new Uint8Array(encode16(t, dtype).buffer);
-    header[name] = { dtype, shape: [...t.shape], data_offsets: [off, off + raw.length] };
+  for (const name of [...stored.keys()].sort()) {
+    const { dtype: d, shape, raw } = stored.get(name)!;
+    header[name] = { dtype: d, shape: [...shape], data_offsets: [off, off + raw.length] };
     blobs.push(raw);
     off += raw.length;
   }

@@ -31,7 +31,7 @@ export function averageWeights(dirs: readonly string[], out: string): { tensors:
     const missing = names.filter((n) => !f.entries.has(n));
     if (extra.length || missing.length) throw new Error(`${dirs[i]}: tensors differ from ${dirs[0]}'s (missing: ${missing.slice(0, 3).join(', ') || 'none'}; extra: ${extra.slice(0, 3).join(', ') || 'none'})`);
   }
-  const dtype = files[0]!.entries.get(names[0]!)!.dtype as SafetensorsDType;
+  const dtype = files[0]!.dtype;
   const mean = new Map<string, Tensor>();
   for (const name of names) {
     const shape = files[0]!.entries.get(name)!.shape;

@@ -9,3 +9,4 @@ export { vitBlock, initVitBlock, type VitBlockConfig } from './vit-block.js';
 export { VlaTrainer, DEFAULT_SMALL_VLA, type SmallVlaConfig, type VlaTrainingOptions } from './vla-trainer.js';
 export { DraftTrainer, makeDraftSample, type DraftSample, type DraftTrainingOptions } from './draft-trainer.js';
 export { averageWeights } from './average-weights.js';
+export { convertWeights } from './convert-weights.js';
