@@ -9,19 +9,19 @@
  * fingers were closed. Per suite: how many failures end stuck, and in how many distinct 3 cm cells
  * the hand ends over the suite's tasks (a policy that ignores the instruction ends them in one spot).
  *
- * Usage: npx tsc -p . && node dist/bench/closed-loop.js [--model DIR] [--suite all] [--inits 1]
+ * Usage: npx tsc -p . && node dist/bench/closed-loop.js [--model DIR or model set] [--suite all] [--inits 1]
  *   [--first 0] (about 25 s an episode on one core; run suites in two processes to use both)
  */
-import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { FINGER_OPEN, runEpisode, suiteTasks, TabletopEnv, type Observation } from '../src/sim/index.js';
 import { createDecoder } from '../src/spec/index.js';
 import { vlaEnvOptions, vlaSimPolicy } from '../src/apps/sim-policy.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
+import { suiteModel } from '../src/apps/model-set.js';
 import { parseSuites } from '../src/apps/cli-args.js';
 import { benchOption } from './args.js';
 
-const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
+const model = benchOption('model', DEFAULT_MODEL_DIR);
 const suites = parseSuites(benchOption('suite', 'all'));
 const inits = Number(benchOption('inits', '1'));
 const first = Number(benchOption('first', '0'));
@@ -31,9 +31,6 @@ if (!Number.isInteger(inits) || inits < 1 || !Number.isInteger(first) || first <
 const WINDOW = 10;
 const STILL = 0.005;
 
-const vla = VlaPolicy.load(model);
-const { policy } = vlaSimPolicy(vla, createDecoder(vla, 'ar'));
-const env = await TabletopEnv.create(vlaEnvOptions(vla));
 const sign = (v: number) => Math.sign(Math.round(v * 10));
 const fmt = (p: readonly number[]) => p.map((v) => v.toFixed(2)).join(', ');
 /** A command in short: the sign of the hand motion on x, y, z, and the grip. */
@@ -43,6 +40,9 @@ const command = (move: readonly number[] | undefined, grip: number) =>
 console.log(`model ${model}; AR decoding on states ${first}..${first + inits - 1} of every task`);
 console.log('suite    | task | init | success | steps | longest stuck | kind      | hand at the end (m) | last command | fingers');
 for (const suite of suites) {
+  const vla = VlaPolicy.load(suiteModel(model, suite).model);
+  const { policy } = vlaSimPolicy(vla, createDecoder(vla, 'ar'));
+  const env = await TabletopEnv.create(vlaEnvOptions(vla));
   let failures = 0;
   const endedStuck = { blocked: 0, dithering: 0 };
   const endCells = new Set<string>();
@@ -85,5 +85,6 @@ for (const suite of suites) {
       console.log(`${suite.padEnd(8)} | ${String(task.index).padStart(4)} | ${String(init).padStart(4)} | ${String(r.success).padEnd(7)} | ${String(r.steps).padStart(5)} | ${String(longest).padStart(13)} | ${(longest > 0 ? longestKind : '-').padEnd(9)} | ${fmt(end).padEnd(19)} | ${command(moves.at(-1), lastGrip).padEnd(12)} | ${fingers < FINGER_OPEN - 0.005 ? 'closed' : 'open'}`);
     }
   }
+  env.dispose();
   console.log(`${suite}: ${failures} failures, ${endedStuck.blocked} ending blocked and ${endedStuck.dithering} dithering; the hand ends in ${endCells.size} distinct 3 cm cells over ${10 * inits} episodes`);
 }

@@ -1,19 +1,23 @@
 /**
- * The full table: the default model (or --model/--draft) on all four suites, 10 tasks x --trials
+ * The full table: the default model set (or --model/--draft; see suiteModel) on all four suites, 10 tasks x --trials
  * initial states, with ar, strict, relaxed:9 and relaxed:9+prior; writes docs/NAME.md (command, machine, commit,
  * numbers, the issue's targets checked) and the HTML report under docs/NAME/, NAME being --name
  * (default results). Resumable: the episode log lives in runs/NAME/episodes.jsonl, so after a kill
  * the same command continues. Hours of work: run it in the background.
  *
+ * --suite runs fewer suites (the table of a suite's own fine-tune in a model set).
+ *
  * Usage: npx tsc -p . && nohup node dist/bench/results.js [--trials 10] [--workers 2] [--name results]
- *          [--model DIR --draft DIR] [--decoders ar,strict,relaxed:9,relaxed:9+prior] > runs/results.log 2>&1 &
+ *          [--model DIR --draft DIR] [--suite all] [--decoders ar,strict,relaxed:9,relaxed:9+prior] > runs/results.log 2>&1 &
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { relative } from 'node:path';
 import { benchOption } from './args.js';
 import { decoderList, DEFAULT_MODEL_DIR, evaluate, machineLine } from '../src/apps/eval-command.js';
+import { suiteModelGroups } from '../src/apps/model-set.js';
+import { parseSuites } from '../src/apps/cli-args.js';
 import type { DecoderSummary } from '../src/apps/eval-summary.js';
 import { SUITES } from '../src/sim/index.js';
 
@@ -22,8 +26,9 @@ const trials = Number(benchOption('trials', '10'));
 const workers = Number(benchOption('workers', String(availableParallelism())));
 if (!Number.isInteger(trials) || trials < 1 || trials > 50) throw new Error('--trials must be 1..50');
 if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
-const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
-const draft = benchOption('draft', join(DEFAULT_MODEL_DIR, 'draft'));
+const model = relative(process.cwd(), benchOption('model', DEFAULT_MODEL_DIR));
+const draft = benchOption('draft', '') || undefined;
+const suites = parseSuites(benchOption('suite', 'all'));
 const decoders = decoderList(benchOption('decoders', 'ar,strict,relaxed:9,relaxed:9+prior'));
 const name = benchOption('name', 'results');
 if (!/^[\w.-]+$/.test(name)) throw new Error('--name must be a plain file name (letters, digits, . _ -)');
@@ -38,7 +43,7 @@ try {
 } catch {
   // not a git checkout: the commit stays unknown
 }
-const { rows } = await evaluate({ model, draft, suites: [...SUITES], decoders, trials, tasks: 10, workers, log: `runs/${name}/episodes.jsonl`, json: `runs/${name}/summary.json`, report: `docs/${name}`, gifs: 2, command });
+const { rows } = await evaluate({ model, draft, suites, decoders, trials, tasks: 10, workers, log: `runs/${name}/episodes.jsonl`, json: `runs/${name}/summary.json`, report: `docs/${name}`, gifs: 2, command });
 
 const get = (suite: string, decoder: string) => rows.find((r) => r.suite === suite && r.decoder === decoder);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -55,14 +60,15 @@ for (const relaxed of decoders.filter((d) => d.startsWith('relaxed'))) {
   checks.push(`- ${relaxed}: speedup >= 1.5x per action (goal 2x): ${r.speedup.toFixed(2)}x -> ${r.speedup >= 1.5 ? 'met' : 'NOT met'}`);
 }
 if (strict) {
-  const perSuite = SUITES.map((s) => get(s, strict)).filter((r): r is DecoderSummary => !!r);
+  const perSuite = suites.map((s) => get(s, strict)).filter((r): r is DecoderSummary => !!r);
   checks.push(`- strict speedup > 1.0x on every suite: ${perSuite.map((r) => `${r.suite} ${r.speedup.toFixed(2)}x`).join(', ')} -> ${perSuite.every((r) => r.speedup > 1) ? 'met' : 'NOT met'}`);
 }
-const md = `# Results: ${trials === 10 ? 'the full table' : `${trials} initial states per task`}
+const scope = suites.length === SUITES.length ? '' : ` (${suites.join(', ')})`;
+const md = `# Results: ${trials === 10 ? 'the full table' : `${trials} initial states per task`}${scope}
 
 Produced by \`${command}\` (started ${started}, commit ${commit}).
 Machine: ${machineLine()}; ${workers} worker process(es), each on one thread (OMP_NUM_THREADS=1), so latencies are one-core latencies.
-Model: \`${model}\`, draft \`${draft}\`. Every decoder ran the same ${trials} initial states of each of the 10 tasks per suite.
+Models by suite: ${suiteModelGroups(model, suites, draft).map(({ pair, suites: group }) => `${group.join(', ')}: model \`${pair.model}\`, draft \`${pair.draft}\``).join('; ')}. Every decoder ran the same ${trials} initial states of each of the 10 tasks per suite.
 
 | suite | decoder | episodes | success | accept L | target fwd / action | median ms | p90 ms | speedup | action error vs ar |
 |---|---|---|---|---|---|---|---|---|---|

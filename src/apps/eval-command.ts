@@ -9,14 +9,17 @@ import { SUITES, type SuiteName } from '../sim/index.js';
 import { randomDraftWeights, saveDraftHead } from '../spec/index.js';
 import { duration, parseSuites, positiveInt } from './cli-args.js';
 import { EpisodeRunner, evalJobs, runEvaluation, type EpisodeRecord } from './eval.js';
+import { suiteModel, suiteModelGroups } from './model-set.js';
 import { formatSummary, summarize, type DecoderSummary } from './eval-summary.js';
 import { comparisonGif, reportPlots, sweepDecoders, writeReport, type EpisodeGif } from './report.js';
 
-/** The shipped default model: models/default/{target,draft} at the package root. */
+/** The shipped default model set (see `suiteModel`): models/default at the package root. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));
 
 export interface EvaluateOptions {
+  /** A model folder, or a model set with a pair per suite (`suiteModel`). */
   model: string;
+  /** The draft head for every suite, instead of the model set's. */
   draft?: string;
   suites: SuiteName[];
   decoders: string[];
@@ -58,10 +61,19 @@ export function machineLine(): string {
 /** Runs an evaluation, prints the table, writes the JSON summary and the HTML report as asked. */
 export async function evaluate(o: EvaluateOptions): Promise<{ rows: DecoderSummary[]; page?: string }> {
   const decoders = o.sweep ? sweepDecoders(o.sweep) : o.decoders;
+  const needsDraft = decoders.some((d) => d !== 'ar');
+  const groups = suiteModelGroups(o.model, o.suites, o.draft);
+  for (const { pair } of groups) {
+    if (needsDraft && !(pair.draft && existsSync(join(pair.draft, 'config.json')))) throw new Error(`${pair.draft ?? o.model}: no draft head for ${pair.model} (pass --draft DIR, or only --decoders ar)`);
+  }
   const total = evalJobs({ ...o, decoders }).length;
   console.error(`${total} episodes (${o.suites.join(', ')}; ${o.tasks} tasks x ${o.trials} initial states x ${decoders.join(', ')}) on ${Math.min(o.workers, total)} worker(s)${o.log ? `, log ${o.log}` : ''}`);
-  const records = await runEvaluation({ model: o.model, draft: o.draft, suites: o.suites, decoders, trials: o.trials, tasks: o.tasks, unnormKey: o.unnormKey, log: o.log, workers: o.workers, onEpisode: progress() });
-  process.stderr.write('\n');
+  const records: EpisodeRecord[] = [];
+  for (const { pair, suites } of groups) {
+    if (groups.length > 1) console.error(`${suites.join(', ')}: ${pair.model}`);
+    records.push(...(await runEvaluation({ model: pair.model, draft: needsDraft ? pair.draft : undefined, suites, decoders, trials: o.trials, tasks: o.tasks, unnormKey: o.unnormKey, log: o.log, workers: o.workers, onEpisode: progress() })));
+    process.stderr.write('\n');
+  }
   const rows = summarize(records, decoders);
   console.log(formatSummary(rows));
   if (o.json) writeFileSync(o.json, JSON.stringify({ command: o.command, machine: machineLine(), rows }, null, 2));
@@ -71,9 +83,11 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: DecoderSumma
   const other = decoders.find((d) => d.startsWith('relaxed')) ?? decoders[1];
   if ((o.gifs ?? 2) > 0 && other) {
     console.error(`recording ${o.gifs ?? 2} episode GIF(s): ar vs ${other}`);
-    const runner = await EpisodeRunner.create(o.model, o.draft, ['ar', other], o.unnormKey);
-    const picks = o.suites.slice(0, o.gifs ?? 2).map((suite) => ({ suite, task: 0, init: 0, decoder: 'ar' }));
-    for (const job of picks) gifs.push(await comparisonGif(runner, job, other, o.report));
+    for (const suite of o.suites.slice(0, o.gifs ?? 2)) {
+      const pair = suiteModel(o.model, suite, o.draft);
+      const runner = await EpisodeRunner.create(pair.model, pair.draft, ['ar', other], o.unnormKey);
+      gifs.push(await comparisonGif(runner, { suite, task: 0, init: 0, decoder: 'ar' }, other, o.report));
+    }
   }
   const page = writeReport(o.report, { title: 'spec-vla evaluation', command: o.command, machine: machineLine(), rows, plots: reportPlots(rows, o.sweep), gifs });
   console.log(`report: ${page}`);
@@ -96,8 +110,8 @@ export function registerEvalCommands(program: Command): void {
     .description(
       'Run a VLA with several decoders on the same initial states of the benchmark suites, in parallel worker processes: success rate, accept length, target forwards per action, per-action latency (median, p90; warm-up excluded), speedup against the first decoder, and the action error against ar. Each episode is appended to --log, so an interrupted run resumes.',
     )
-    .option('--model <dir>', 'VLA checkpoint folder', join(DEFAULT_MODEL_DIR, 'target'))
-    .option('--draft <dir>', 'draft head folder (needed for strict and relaxed)', join(DEFAULT_MODEL_DIR, 'draft'))
+    .option('--model <dir>', 'VLA checkpoint folder, or a model set with a target/ + draft/ pair for every suite and <suite>/target/ + <suite>/draft/ for a suite with its own fine-tune', DEFAULT_MODEL_DIR)
+    .option('--draft <dir>', "draft head folder (needed for strict and relaxed; default: the model set's)")
     .option('--suite <names>', `${SUITES.join(', ')}, a comma-separated list, or all`, parseSuites, [...SUITES])
     .option('--decoders <list>', 'decoder specs separated by commas, semicolons or spaces; the first is the speedup baseline', decoderList, ['ar', 'strict', 'relaxed:9'])
     .option('--sweep <r=list>', 'relaxation sweep instead of --decoders: ar and relaxed:r for each r, plotted against r (e.g. r=0,1,3,5,9,15)', sweep)
@@ -108,13 +122,10 @@ export function registerEvalCommands(program: Command): void {
     .option('--log <file>', 'JSON-lines episode log (resume file)')
     .option('--json <file>', 'write the summary (per suite and decoder) as JSON here')
     .option('--report <dir>', 'write an HTML report here: table, charts (sweep, per-position acceptance, success), episode GIFs')
-    .action(async (o: { model: string; draft: string; suite: SuiteName[]; decoders: string[]; sweep?: number[]; trials: number; tasks: number; workers: number; unnormKey?: string; log?: string; json?: string; report?: string }) => {
+    .action(async (o: { model: string; draft?: string; suite: SuiteName[]; decoders: string[]; sweep?: number[]; trials: number; tasks: number; workers: number; unnormKey?: string; log?: string; json?: string; report?: string }) => {
       if (o.trials > 50) throw new InvalidArgumentError('--trials: the benchmark has 50 initial states per task');
       if (o.tasks > 10) throw new InvalidArgumentError('--tasks: each suite has 10 tasks');
-      const needsDraft = (o.sweep ? ['relaxed'] : o.decoders).some((d) => d !== 'ar');
-      if (!existsSync(join(o.model, 'config.json'))) throw new Error(`${o.model}: no config.json (pass --model DIR)`);
-      if (needsDraft && !existsSync(join(o.draft, 'config.json'))) throw new Error(`${o.draft}: no draft head (pass --draft DIR, or only --decoders ar)`);
-      await evaluate({ ...o, draft: needsDraft ? o.draft : undefined, suites: o.suite, command: `spec-vla ${process.argv.slice(2).join(' ')}` });
+      await evaluate({ ...o, suites: o.suite, command: `spec-vla ${process.argv.slice(2).join(' ')}` });
     });
 
   program
@@ -125,11 +136,11 @@ export function registerEvalCommands(program: Command): void {
     .option('--workers <n>', 'worker processes', positiveInt, availableParallelism())
     .option('--out <dir>', 'folder for the episode log and the report', join(tmpdir(), 'spec-vla-demo'))
     .action(async (o: { tasks: number; trials: number; workers: number; out: string }) => {
-      let model = join(DEFAULT_MODEL_DIR, 'target');
-      let draft = join(DEFAULT_MODEL_DIR, 'draft');
+      let model = DEFAULT_MODEL_DIR;
+      let draft: string | undefined;
       const decoders = ['ar', 'strict', 'relaxed:9', 'relaxed:9+prior'];
       mkdirSync(o.out, { recursive: true });
-      if (!existsSync(join(model, 'config.json')) || !existsSync(join(draft, 'config.json'))) {
+      if (!existsSync(join(model, 'target', 'config.json')) || !existsSync(join(model, 'draft', 'config.json'))) {
         // No trained pair in this checkout: show the mechanism on random weights, and say so.
         model = join(o.out, 'random-target');
         draft = join(o.out, 'random-draft');
