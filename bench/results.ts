@@ -63,8 +63,8 @@ if (strict) {
   const perSuite = suites.map((s) => get(s, strict)).filter((r): r is DecoderSummary => !!r);
   checks.push(`- strict speedup > 1.0x on every suite: ${perSuite.map((r) => `${r.suite} ${r.speedup.toFixed(2)}x`).join(', ')} -> ${perSuite.every((r) => r.speedup > 1) ? 'met' : 'NOT met'}`);
 }
-const scope = suites.length === SUITES.length ? '' : ` (${suites.join(', ')})`;
-const md = `# Results: ${trials === 10 ? 'the full table' : `${trials} initial states per task`}${scope}
+const scope = suites.length === SUITES.length ? (trials === 10 ? 'the full table' : 'all suites') : suites.join(', ');
+const md = `# Results: ${scope}, ${trials} initial states per task
 
 Produced by \`${command}\` (started ${started}, commit ${commit}).
 Machine: ${machineLine()}; ${workers} worker process(es), each on one thread (OMP_NUM_THREADS=1), so latencies are one-core latencies.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Reproduces the shipped default model (models/default: target VLA + draft head) from nothing:
-# expert demonstrations -> small VLA -> draft head, fixed seeds. Every stage is resumable: after a
-# kill, run the script again and it continues (collect skips stored episodes, train-vla resumes
-# from runs/vla/checkpoint). About 5.5 hours on a 2-core machine, estimated from stage rates measured
-# there (train-vla's 24,800 steps of 16 samples at 28 samples/s, 4 hours; the 8,000 expert
-# demonstrations 40 minutes at 3.6 a second and the four DAgger collects 50 minutes, on one core;
-# train-draft 10 minutes); run it in the background:
+# Reproduces the shipped default model set (models/default: a target VLA + draft head for every
+# suite, and the spatial and goal suites' own fine-tunes under spatial/ and goal/) from nothing:
+# expert demonstrations -> small VLA -> draft head, fixed seeds. Every training stage is resumable:
+# after a kill, run the script again and it continues (collect skips stored episodes, train-vla
+# resumes from its run's checkpoint). About 8 hours on a 2-core machine, estimated from stage rates
+# measured there: the shared model 5.5 hours (train-vla's 24,800 steps of 16 samples at 28
+# samples/s, 4 hours; the 8,000 expert demonstrations 40 minutes at 3.6 a second and the four DAgger
+# collects 50 minutes, on one core; train-draft 10 minutes), the spatial fine-tune 1.8 hours (6,000
+# steps, 70 minutes; 1,680 demonstrations and 240 DAgger episodes, 30 minutes) and the goal one 0.9
+# hours (2,400 steps, 27 minutes; 400 demonstrations and 240 DAgger episodes, 17 minutes). Run it
+# in the background:
 #   nohup bash scripts/train-default.sh > runs/train-default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,4 +74,35 @@ node dist/src/apps/cli.js train-draft --model "$RUNS/vla-mean" --data "$RUNS/dat
 mkdir -p "$OUT/target" "$OUT/draft"
 cp "$RUNS"/vla-mean/config.json "$RUNS"/vla-mean/model.safetensors "$RUNS"/vla-mean/tokenizer.json "$RUNS"/vla-mean/tokenizer_config.json "$OUT/target/"
 cp "$RUNS"/draft/* "$OUT/draft/"
+
+# The spatial suite's own fine-tune (README, Training: one model per suite, then the wrist view, then
+# a DAgger round), stored as I8 beside the model above, which runs the other suites. The shipped
+# run started the first stage from the mean with the training-only heads of a run beside it; a
+# replay starts those heads fresh.
+node dist/src/apps/cli.js collect --suite spatial --episodes 80 --from-init 500 --every 1 --late 0.5 --out "$RUNS/spatial"
+node dist/src/apps/cli.js collect --suite all --episodes 1 --from-init 600 --every 1 --late 0.5 --out "$RUNS/vocab"
+node dist/src/apps/cli.js train-vla --data "$RUNS/spatial,$RUNS/vocab" --out "$RUNS/vla-spatial" --steps 2400 --batch 16 --lr 3e-4 --seed 52 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-mean"
+node dist/src/apps/cli.js collect --suite spatial --episodes 40 --from-init 500 --every 1 --late 0.5 --wrist 64 --out "$RUNS/spatial-wrist-1"
+node dist/src/apps/cli.js collect --suite spatial --episodes 40 --from-init 540 --every 1 --late 0.5 --wrist 64 --out "$RUNS/spatial-wrist-2"
+node dist/src/apps/cli.js collect --suite all --episodes 1 --from-init 600 --every 1 --late 0.5 --wrist 64 --out "$RUNS/vocab-wrist"
+SPATIAL_WRIST="$RUNS/spatial-wrist-1,$RUNS/spatial-wrist-2,$RUNS/vocab-wrist"
+node dist/src/apps/cli.js train-vla --data "$SPATIAL_WRIST" --wrist 64 --out "$RUNS/vla-spatial-wrist" --steps 2400 --batch 16 --lr 3e-4 --seed 55 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-spatial"
+node dist/src/apps/cli.js collect --suite spatial --episodes 12 --from-init 468 --every 1 --late 0.5 --policy "$RUNS/vla-spatial-wrist" --expert-share 0.3 --out "$RUNS/spatial-dagger-1"
+node dist/src/apps/cli.js collect --suite spatial --episodes 12 --from-init 480 --every 1 --late 0.5 --policy "$RUNS/vla-spatial-wrist" --expert-share 0.3 --out "$RUNS/spatial-dagger-2"
+node dist/src/apps/cli.js train-vla --data "$SPATIAL_WRIST,$RUNS/spatial-dagger-1,$RUNS/spatial-dagger-2" --wrist 64 --out "$RUNS/vla-spatial-dagger" --steps 1200 --batch 16 --lr 3e-4 --seed 57 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-spatial-wrist"
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla-spatial-dagger" --data "$RUNS/spatial-wrist-1" --out "$RUNS/draft-spatial" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
+rm -rf "$OUT/spatial"
+node dist/src/apps/cli.js convert --model "$RUNS/vla-spatial-dagger" --out "$OUT/spatial/target" --dtype I8
+node dist/src/apps/cli.js convert --model "$RUNS/draft-spatial" --out "$OUT/spatial/draft" --dtype I8
+
+# The goal suite's own fine-tune: the wrist view from the mean in one step, then a DAgger round.
+node dist/src/apps/cli.js collect --suite goal --episodes 40 --from-init 500 --every 1 --late 0.5 --wrist 64 --out "$RUNS/goal-wrist"
+node dist/src/apps/cli.js train-vla --data "$RUNS/goal-wrist,$RUNS/vocab-wrist" --wrist 64 --out "$RUNS/vla-goal-wrist" --steps 1200 --batch 16 --lr 3e-4 --seed 58 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-mean"
+node dist/src/apps/cli.js collect --suite goal --episodes 12 --from-init 468 --policy "$RUNS/vla-goal-wrist" --expert-share 0.3 --out "$RUNS/goal-dagger-1"
+node dist/src/apps/cli.js collect --suite goal --episodes 12 --from-init 480 --policy "$RUNS/vla-goal-wrist" --expert-share 0.3 --out "$RUNS/goal-dagger-2"
+node dist/src/apps/cli.js train-vla --data "$RUNS/goal-wrist,$RUNS/goal-dagger-1,$RUNS/goal-dagger-2,$RUNS/vocab-wrist" --wrist 64 --out "$RUNS/vla-goal-dagger" --steps 1200 --batch 16 --lr 3e-4 --seed 59 --state-head 1 --approach-weight 3 --grip-weight 3 --init-from "$RUNS/vla-goal-wrist"
+node dist/src/apps/cli.js train-draft --model "$RUNS/vla-goal-dagger" --data "$RUNS/goal-wrist" --out "$RUNS/draft-goal" --samples 3000 --steps 1200 --lr 5e-4 --seed 1
+rm -rf "$OUT/goal"
+node dist/src/apps/cli.js convert --model "$RUNS/vla-goal-dagger" --out "$OUT/goal/target" --dtype I8
+node dist/src/apps/cli.js convert --model "$RUNS/draft-goal" --out "$OUT/goal/draft" --dtype I8
 echo "wrote $OUT"
