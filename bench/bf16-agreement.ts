@@ -10,11 +10,12 @@
 import { join } from 'node:path';
 import { VlaPolicy } from '../src/model/index.js';
 import { kernels, loadNative } from '../src/ops/index.js';
-import { expertPolicy, getTask, runEpisode, SUITES, TabletopEnv } from '../src/sim/index.js';
+import { SUITES, TabletopEnv } from '../src/sim/index.js';
 import { DEFAULT_MODEL_DIR } from '../src/apps/eval-command.js';
 import { quantile } from '../src/apps/quantile.js';
 import { vlaEnvOptions } from '../src/apps/sim-policy.js';
 import { benchOption } from './args.js';
+import { expertFrames } from './expert-frames.js';
 
 const model = benchOption('model', join(DEFAULT_MODEL_DIR, 'target'));
 const vla = VlaPolicy.load(model);
@@ -25,28 +26,23 @@ let promptRows = 0;
 let sameActions = 0;
 let sameTokens = 0;
 const ms: Record<'f32' | 'bf16', number[]> = { f32: [], bf16: [] };
-for (const suite of SUITES) {
-  for (const t of [0, 3, 6, 9]) {
-    const task = getTask(suite, t);
-    const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
-    // The prompt's length depends on the instruction alone.
-    const first = episode.observations[0]!;
-    const rows = vla.prefix(vla.prepareImage(first.image), task.instruction, first.wrist && vla.prepareImage(first.wrist, {}, 'wrist')).rows;
-    for (let i = 10; i < episode.observations.length; i += 6) {
-      const obs = episode.observations[i]!;
-      promptRows += rows;
-      const run = (bf16: boolean) => {
-        vla.bf16 = bf16;
-        const out = vla.predictAction(obs.image, task.instruction, { wrist: obs.wrist });
-        ms[bf16 ? 'bf16' : 'f32'].push(out.timings.visionMs + out.timings.prefillMs);
-        return out.tokens;
-      };
-      const a = run(false);
-      const b = run(true);
-      frames++;
-      if (a.join() === b.join()) sameActions++;
-      sameTokens += a.filter((x, k) => x === b[k]).length;
-    }
+for await (const { task, frames: observations } of expertFrames(env, SUITES)) {
+  // The prompt's length depends on the instruction alone.
+  const first = observations[0]!;
+  const rows = vla.prefix(vla.prepareImage(first.image), task.instruction, first.wrist && vla.prepareImage(first.wrist, {}, 'wrist')).rows;
+  for (const obs of observations) {
+    promptRows += rows;
+    const run = (bf16: boolean) => {
+      vla.bf16 = bf16;
+      const out = vla.predictAction(obs.image, task.instruction, { wrist: obs.wrist });
+      ms[bf16 ? 'bf16' : 'f32'].push(out.timings.visionMs + out.timings.prefillMs);
+      return out.tokens;
+    };
+    const a = run(false);
+    const b = run(true);
+    frames++;
+    if (a.join() === b.join()) sameActions++;
+    sameTokens += a.filter((x, k) => x === b[k]).length;
   }
 }
 const med = (xs: number[]) => quantile(xs, 0.5);

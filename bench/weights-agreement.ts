@@ -11,10 +11,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpoint, VlaPolicy } from '../src/model/index.js';
-import { expertPolicy, getTask, runEpisode, TabletopEnv } from '../src/sim/index.js';
+import { TabletopEnv } from '../src/sim/index.js';
+import { quantizeRowsInt8 } from '../src/ops/index.js';
 import { parseSuites } from '../src/apps/cli-args.js';
 import { vlaEnvOptions } from '../src/apps/sim-policy.js';
 import { benchOption } from './args.js';
+import { expertFrames } from './expert-frames.js';
 
 const dirA = benchOption('model', '');
 const dirB = benchOption('other', '');
@@ -30,11 +32,11 @@ for (const name of ca.names()) {
   if (x.shape.length < 2) continue;
   const y = cb.tensor(name, x.shape);
   const cols = x.size / x.shape[0]!;
-  for (let r = 0; r < x.shape[0]!; r++) {
-    let max = 0;
-    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(x.data[r * cols + c]!));
-    for (let c = 0; c < cols; c++) if (max > 0) worst = Math.max(worst, Math.abs(x.data[r * cols + c]! - y.data[r * cols + c]!) / (max / 254));
-  }
+  // A row's int8 step is its quantization scale; half of it is the bound.
+  const { scales } = quantizeRowsInt8(x);
+  scales.forEach((step, r) => {
+    for (let c = 0; c < cols && step > 0; c++) worst = Math.max(worst, Math.abs(x.data[r * cols + c]! - y.data[r * cols + c]!) / (step / 2));
+  });
 }
 const mb = (d: string) => (statSync(join(d, 'model.safetensors')).size / 1e6).toFixed(1);
 console.log(`${dirA} (${mb(dirA)} MB) against ${dirB} (${mb(dirB)} MB)`);
@@ -45,17 +47,12 @@ let frames = 0;
 let sameActions = 0;
 let sameTokens = 0;
 const binGaps: number[] = [];
-for (const suite of suites) {
-  for (const t of [0, 3, 6, 9]) {
-    const task = getTask(suite, t);
-    const episode = await runEpisode(env, task, 0, expertPolicy(env, task, 0), { record: true });
-    for (let i = 10; i < episode.observations.length; i += 6) {
-      const obs = episode.observations[i]!;
-      const [ta, tb] = [a, b].map((p) => p.predictAction(obs.image, task.instruction, { wrist: obs.wrist }).tokens);
-      frames++;
-      if (ta!.join() === tb!.join()) sameActions++;
-      ta!.forEach((x, k) => (x === tb![k] ? sameTokens++ : binGaps.push(Math.abs(x - tb![k]!))));
-    }
+for await (const { task, frames: observations } of expertFrames(env, suites)) {
+  for (const obs of observations) {
+    const [ta, tb] = [a, b].map((p) => p.predictAction(obs.image, task.instruction, { wrist: obs.wrist }).tokens);
+    frames++;
+    if (ta!.join() === tb!.join()) sameActions++;
+    ta!.forEach((x, k) => (x === tb![k] ? sameTokens++ : binGaps.push(Math.abs(x - tb![k]!))));
   }
 }
 binGaps.sort((x, y) => x - y);

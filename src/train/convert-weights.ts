@@ -13,8 +13,7 @@ import { writeFileAtomic } from './atomic.js';
  */
 export function convertWeights(dir: string, out: string, dtype: SafetensorsDType): { files: number; bytesBefore: number; bytesAfter: number } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`convert: ${dir} is not a folder`);
-  const rel = relative(resolve(dir), resolve(out));
-  if (rel === '' || !rel.startsWith('..')) throw new Error(`convert: --out ${out} lies inside ${dir}; write to a new folder`);
+  if (!relative(resolve(dir), resolve(out)).startsWith('..')) throw new Error(`convert: --out ${out} lies inside ${dir}; write to a new folder`);
   if (existsSync(out) && readdirSync(out).length > 0) throw new Error(`convert: ${out} exists and is not empty; write to a new folder`);
   const result = { files: 0, bytesBefore: 0, bytesAfter: 0 };
   const walk = (from: string, to: string): void => {
