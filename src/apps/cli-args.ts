@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { SafetensorsDType } from '../model/index.js';
+import { SAFETENSORS_DTYPES, type SafetensorsDType } from '../model/index.js';
 import { SUITES, type SuiteName } from '../sim/index.js';
 
 /** Commander option parsers and the small formatters the CLI's commands share. */
@@ -41,11 +41,11 @@ export function parseSuites(value: string): SuiteName[] {
   return names;
 }
 
-/** A weight storage dtype, any case: I8, BF16, F16 or F32. */
+/** A weight storage dtype (one of SAFETENSORS_DTYPES), any case. */
 export function storageDType(value: string): SafetensorsDType {
-  const d = value.toUpperCase();
-  if (!['I8', 'BF16', 'F16', 'F32'].includes(d)) throw new InvalidArgumentError(`expected I8, BF16, F16 or F32, got "${value}"`);
-  return d as SafetensorsDType;
+  const d = SAFETENSORS_DTYPES.find((t) => t === value.toUpperCase());
+  if (!d) throw new InvalidArgumentError(`expected one of ${SAFETENSORS_DTYPES.join(', ')}, got "${value}"`);
+  return d;
 }
 
 /** Seconds as "12 s", "7 min" or "1.5 h" (for ETAs). */

@@ -1,4 +1,4 @@
-export { Checkpoint, SafetensorsFile, encodeSafetensors, type SafetensorsDType } from './safetensors.js';
+export { Checkpoint, SafetensorsFile, encodeSafetensors, SAFETENSORS_DTYPES, type SafetensorsDType } from './safetensors.js';
 export { ActionTokenizer, N_BINS, unnormalizeAction, normalizeAction, gripperToEnv, gripperFromEnv, type NormStats } from './action-tokenizer.js';
 export { KvCache } from './kv-cache.js';
 export { LlamaLayer, LlamaModel, causalMask, type LlamaConfig, type LlamaLayerWeights, type DecoderOutput, type TensorSource } from './llama.js';

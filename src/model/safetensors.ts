@@ -17,7 +17,8 @@ import { decode16, dequantizeRowsInt8, encode16, quantizeRowsInt8, Tensor } from
  * back as float32 like every other dtype. The scale is not listed as a tensor of its own.
  * Compute is always float32; the dtype is only how weights are stored on disk.
  */
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I8';
+export const SAFETENSORS_DTYPES = ['F32', 'F16', 'BF16', 'I8'] as const;
+export type SafetensorsDType = (typeof SAFETENSORS_DTYPES)[number];
 const BYTES: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I8: 1 };
 const SCALE = '_scale';
 /** The format caps the header at 100 MB; anything larger is not a safetensors file. */
@@ -126,7 +127,7 @@ export class SafetensorsFile {
 
   /** The tensor's raw bytes, in a fresh buffer aligned for its dtype. */
   private bytes(name: string, e: HeaderEntry): Uint8Array {
-    if (!(e.dtype in BYTES)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: F32, F16, BF16, I8`);
+    if (!(e.dtype in BYTES)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
     const dtype = e.dtype as SafetensorsDType;
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = e.data_offsets;
