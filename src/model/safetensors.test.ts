@@ -87,6 +87,8 @@ test('broken files give errors that name the file, the tensor and the problem', 
 
   const i64 = SafetensorsFile.open(write('i64.safetensors', handMade({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8))));
   assert.throws(() => i64.tensor('ids'), /tensor ids has dtype I64; supported: F32, F16, BF16/);
+  const named = SafetensorsFile.open(write('proto.safetensors', handMade({ w: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))));
+  assert.throws(() => named.tensor('w'), /tensor w has dtype constructor; supported: F32, F16, BF16, I8/);
   const short = SafetensorsFile.open(write('short.safetensors', handMade({ w: { dtype: 'BF16', shape: [3], data_offsets: [0, 4] } }, new Uint8Array(4))));
   assert.throws(() => short.tensor('w'), /tensor w holds 4 bytes, but \[3\] BF16 needs 6/);
 

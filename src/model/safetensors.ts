@@ -127,7 +127,8 @@ export class SafetensorsFile {
 
   /** The tensor's raw bytes, in a fresh buffer aligned for its dtype. */
   private bytes(name: string, e: HeaderEntry): Uint8Array {
-    if (!(e.dtype in BYTES)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
+    // A list lookup, not `in BYTES`: a header's "constructor" or "toString" is not a dtype.
+    if (!(SAFETENSORS_DTYPES as readonly string[]).includes(e.dtype)) throw new Error(`${this.path}: tensor ${name} has dtype ${e.dtype}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
     const dtype = e.dtype as SafetensorsDType;
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = e.data_offsets;
