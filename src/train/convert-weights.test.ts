@@ -39,6 +39,7 @@ test('convertWeights refuses an output inside its input, a non-empty output, and
   writeTinyCheckpoint(src, { seed: 6, fused: false, dtype: 'F32' });
   assert.throws(() => convertWeights(src, src, 'I8'), /lies inside/);
   assert.throws(() => convertWeights(src, join(src, 'sub'), 'I8'), /lies inside/);
+  assert.throws(() => convertWeights(src, join(src, '..sub'), 'I8'), /lies inside/);
   assert.throws(() => convertWeights(src, join(root, 'model'), 'I8'), /exists and is not empty/);
   const empty = join(root, 'empty');
   mkdirSync(empty);

@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Tensor } from '../ops/index.js';
 import { encodeSafetensors, SafetensorsFile, type SafetensorsDType } from '../model/index.js';
 import { writeFileAtomic } from './atomic.js';
@@ -13,7 +13,9 @@ import { writeFileAtomic } from './atomic.js';
  */
 export function convertWeights(dir: string, out: string, dtype: SafetensorsDType): { files: number; bytesBefore: number; bytesAfter: number } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`convert: ${dir} is not a folder`);
-  if (!relative(resolve(dir), resolve(out)).startsWith('..')) throw new Error(`convert: --out ${out} lies inside ${dir}; write to a new folder`);
+  // Outside means a path that climbs out of dir: "..", "../x" or another root; "..x" is a folder inside it.
+  const rel = relative(resolve(dir), resolve(out));
+  if (!(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) throw new Error(`convert: --out ${out} lies inside ${dir}; write to a new folder`);
   if (existsSync(out) && readdirSync(out).length > 0) throw new Error(`convert: ${out} exists and is not empty; write to a new folder`);
   const result = { files: 0, bytesBefore: 0, bytesAfter: 0 };
   const walk = (from: string, to: string): void => {
